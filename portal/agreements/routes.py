@@ -1,0 +1,125 @@
+"""Agreements: list, propose (agency admin), read, accept (business admin), end."""
+
+from datetime import time
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.agreements import services
+from portal.agreements.forms import AcceptAgreementForm, ProposeAgreementForm, terms_from
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.forms import ActionForm, choices, show_domain_error
+from portal.models import Agreement, AgreementStatus, Organisation, Role
+from portal.orgs.services import clients_of
+from portal.tenancy import get_or_404, owned, requires, signed_in
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
+
+
+@bp.route("/")
+@signed_in
+def index():
+    agreements = db.session.scalars(
+        owned(Agreement).order_by(Agreement.status, Agreement.created_at.desc())
+    ).all()
+    return render_template("agreements/index.html", agreements=agreements)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Role.AGENCY_ADMIN)
+def propose():
+    form = ProposeAgreementForm()
+    clients = clients_of(current_user.organisation)
+    form.business_id.choices = choices([(0, "Choose…")] + [(b.id, b.name) for b in clients])
+    if request.method == "GET":
+        _prefill(form)
+    if form.validate_on_submit():
+        terms = terms_from(form)
+        business = get_or_404(Organisation, form.business_id.data)
+        if terms is not None:
+            try:
+                agreement = services.propose(
+                    current_user, business, terms, form.signature.data, request.remote_addr
+                )
+            except DomainError as error:
+                show_domain_error(form, error) or flash(error.message, "error")
+            else:
+                db.session.commit()
+                flash(
+                    f"Agreement proposed to {business.name}. It applies once their "
+                    "administrator accepts it.",
+                    "success",
+                )
+                return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return render_template("agreements/propose.html", form=form, has_clients=bool(clients))
+
+
+def _prefill(form: ProposeAgreementForm) -> None:
+    """A sane start: the currency of the agency and the tiers published in DOMAIN.md."""
+    form.currency.data = current_user.organisation.currency
+    form.window_start.data, form.window_end.data = time(8, 0), time(21, 0)
+    for row, (start, rate) in zip(
+        form.bands, [("0", "30"), ("100000", "20"), ("800000", "15")], strict=False
+    ):
+        row.min_balance.data, row.rate.data = start, rate
+    for row, (days, points) in zip(form.uplifts, [(365, "10"), (730, "20")], strict=False):
+        row.min_age_days.data, row.uplift.data = days, points
+
+
+@bp.route("/<int:agreement_id>")
+@signed_in
+def show(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id)
+    can_accept = (
+        current_user.role == Role.BUSINESS_ADMIN and agreement.status == AgreementStatus.PROPOSED
+    )
+    return render_template(
+        "agreements/show.html",
+        agreement=agreement,
+        accept_form=AcceptAgreementForm(),
+        can_accept=can_accept,
+        action=ActionForm(),
+    )
+
+
+@bp.route("/<int:agreement_id>/accept", methods=["POST"])
+@requires(Role.BUSINESS_ADMIN)
+def accept(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id)
+    form = AcceptAgreementForm()
+    if form.validate_on_submit():
+        try:
+            services.accept(current_user, agreement, form.signature.data, request.remote_addr)
+        except DomainError as error:
+            show_domain_error(form, error) or flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                f"Agreement with {agreement.agency.name} accepted. You can now place cases "
+                "with them.",
+                "success",
+            )
+            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return render_template(
+        "agreements/show.html",
+        agreement=agreement,
+        accept_form=form,
+        can_accept=agreement.status == AgreementStatus.PROPOSED,
+        action=ActionForm(),
+    )
+
+
+@bp.route("/<int:agreement_id>/end", methods=["POST"])
+@requires(Role.BUSINESS_ADMIN, Role.AGENCY_ADMIN)
+def end(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.end(agreement, current_user)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("The agreement has ended. Cases already placed carry on under it.", "success")
+    return redirect(url_for("agreements.show", agreement_id=agreement.id))
