@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.agreements.services import Terms
 from portal.auth.passwords import hash_password
+from portal.demo import cases as demo_cases
 from portal.extensions import db
 from portal.models import (
     AgeUplift,
@@ -120,6 +121,7 @@ def run() -> None:
     for business, agency, terms in AGREEMENTS:
         _agreement(orgs[business], orgs[agency], terms, users)
     db.session.flush()
+    demo_cases.run()
 
 
 def _organisation(name, kind, country, zone, prefix, address, reg) -> Organisation:

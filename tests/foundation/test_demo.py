@@ -1,0 +1,54 @@
+"""The demo data shows a newcomer the portal at work, not an empty shell."""
+
+from sqlalchemy import func, select
+
+from portal.demo import seed
+from portal.extensions import db
+from portal.models import Case, CaseStatus, CorrespondenceEntry, Document, Event, Message
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(stmt)
+
+
+def test_demo_holds_drafts_and_placed_cases_with_history_and_documents(app):
+    seed.run()
+    db.session.commit()
+
+    statuses = dict(
+        db.session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+    )
+    assert statuses.get(CaseStatus.DRAFT, 0) >= 2
+    assert statuses.get(CaseStatus.SUBMITTED, 0) >= 2
+    assert statuses.get(CaseStatus.INFO_REQUESTED, 0) >= 1
+    assert statuses.get(CaseStatus.ACCEPTED, 0) + statuses.get(CaseStatus.IN_COLLECTION, 0) >= 1
+    placed = select(Case.id).where(Case.status != CaseStatus.DRAFT)
+    without_history = _count(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.id.in_(placed),
+            ~Case.id.in_(select(CorrespondenceEntry.case_id)),
+        )
+    )
+    assert without_history == 0
+    assert _count(select(func.count(Document.id))) >= 5
+    assert _count(select(func.count(Message.id))) >= 2  # a question, and a question answered
+
+
+def test_demo_cases_are_placed_through_the_services_so_their_timeline_is_real(app):
+    seed.run()
+    db.session.commit()
+    case = db.session.scalars(select(Case).where(Case.status == CaseStatus.ACCEPTED)).first()
+    kinds = set(db.session.scalars(select(Event.kind).where(Event.case_id == case.id)))
+    assert {"case_created", "history_added", "document_added", "status_changed"} <= kinds
+    assert case.reference and case.fee_rate_bps and case.assigned_to_id
+
+
+def test_demo_cases_are_not_created_twice(app):
+    seed.run()
+    db.session.commit()
+    first = _count(select(func.count(Case.id)))
+    seed.run()
+    db.session.commit()
+    assert _count(select(func.count(Case.id))) == first
