@@ -1,0 +1,344 @@
+"""Reading cases: the business's filtered, sorted, paginated list, and what a case page shows.
+
+Every lookup goes through `tenancy`; counts and sums are computed in SQL.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Select, case, false, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from portal.cases import services
+from portal.extensions import db
+from portal.models import (
+    Agreement,
+    Case,
+    CaseStatus,
+    CloseCode,
+    CorrespondenceEntry,
+    Debtor,
+    Event,
+    Invoice,
+    Message,
+    MessageKind,
+    Organisation,
+    OrgKind,
+    User,
+)
+from portal.tenancy import owned, scope
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+
+SORTS = {
+    "recent": "Recently changed",
+    "amount_desc": "Largest amount first",
+    "amount_asc": "Smallest amount first",
+    "age_desc": "Oldest debt first",
+    "age_asc": "Newest debt first",
+}
+
+EVENT_LABELS = {
+    "case_created": "Draft created",
+    "case_edited": "Draft edited",
+    "draft_deleted": "Draft deleted",
+    "history_added": "History entry added",
+    "document_added": "Document added",
+    "status_changed": "Status changed",
+    "message_question": "The agency asked a question",
+    "message_answer": "The business answered",
+    "message_note": "Message",
+}
+
+
+# --- choices ---------------------------------------------------------------------------------
+
+
+def debtor_choices(user: User) -> list[tuple[int, str]]:
+    """The business's debtors, by name, for pickers and filters."""
+    rows = db.session.execute(
+        owned(Debtor, user)
+        .with_only_columns(Debtor.id, Debtor.name)
+        .order_by(Debtor.name, Debtor.id)
+    ).all()
+    return [(row.id, row.name) for row in rows]
+
+
+def agency_choices(user: User) -> list[tuple[int, str]]:
+    """The agencies the business has (or had) an agreement with."""
+    rows = db.session.execute(
+        owned(Organisation, user)
+        .with_only_columns(Organisation.id, Organisation.name)
+        .where(Organisation.kind == OrgKind.AGENCY)
+        .order_by(Organisation.name)
+    ).all()
+    return [(row.id, row.name) for row in rows]
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    status: CaseStatus | None = None
+    agency_id: int | None = None
+    debtor_id: int | None = None
+    q: str = ""
+    sort: str = "recent"
+    page: int = 1
+
+    def args(self, **changes) -> dict[str, str | int]:
+        """The query string for these filters, with changes (e.g. another page)."""
+        values = {
+            "status": self.status.value if self.status else "",
+            "agency": self.agency_id or "",
+            "debtor": self.debtor_id or "",
+            "q": self.q,
+            "sort": self.sort,
+            "page": self.page,
+        } | changes
+        defaults = {"page": 1, "sort": "recent"}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status or self.agency_id or self.debtor_id or self.q)
+
+
+def read_filters(
+    args: Mapping[str, str], agencies: list[tuple[int, str]], debtors: list[tuple[int, str]]
+) -> Filters:
+    """The list's filters from the query string; anything unknown is ignored, never an error."""
+    statuses = {s.value: s for s in CaseStatus}
+    q = " ".join((args.get("q") or "").replace("\x00", "").split())[:MAX_QUERY]
+    sort = args.get("sort") if args.get("sort") in SORTS else "recent"
+    return Filters(
+        status=statuses.get(args.get("status") or ""),
+        agency_id=_known_id(args.get("agency"), agencies),
+        debtor_id=_known_id(args.get("debtor"), debtors),
+        q=q,
+        sort=sort,
+        page=_page(args.get("page")),
+    )
+
+
+def _known_id(value: str | None, choices: list[tuple[int, str]]) -> int | None:
+    known = {str(ident): ident for ident, _ in choices}
+    return known.get((value or "").strip())
+
+
+def _page(value: str | None) -> int:
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit() and 0 < len(text) < 8):
+        return 1
+    return max(1, int(text))
+
+
+@dataclass
+class CaseRow:
+    id: int
+    reference: str | None
+    status: CaseStatus
+    currency: str
+    debtor_name: str
+    agency_name: str | None
+    amount_minor: int
+    oldest_due: date | None
+    submitted_at: datetime | None
+    changed_at: datetime | None
+    close_code: CloseCode | None = None
+
+    def days_past_due(self, today: date) -> int | None:
+        return None if self.oldest_due is None else max(0, (today - self.oldest_due).days)
+
+
+@dataclass
+class CaseList:
+    rows: list[CaseRow]
+    filters: Filters
+    total: int
+    totals: list[tuple[str, int, int]]  # currency, cases, amount
+    pages: int
+    status_counts: dict[CaseStatus, int] = field(default_factory=dict)
+
+
+def case_list(user: User, filters: Filters) -> CaseList:
+    """One page of the user's cases, with the count and the sums of all that match."""
+    stmt = _filtered(user, filters)
+    sub = stmt.subquery()
+    totals = [
+        (row[0], row[1], int(row[2] or 0))
+        for row in db.session.execute(
+            select(sub.c.currency, func.count(), func.sum(sub.c.amount))
+            .group_by(sub.c.currency)
+            .order_by(sub.c.currency)
+        ).all()
+    ]
+    total = sum(count for _, count, _ in totals)
+    pages = max(1, -(-total // PAGE_SIZE))
+    filters.page = min(filters.page, pages)
+    rows = db.session.execute(
+        stmt.order_by(*_order(stmt, filters.sort))
+        .limit(PAGE_SIZE)
+        .offset((filters.page - 1) * PAGE_SIZE)
+    ).all()
+    return CaseList(
+        rows=[CaseRow(*row) for row in rows],
+        filters=filters,
+        total=total,
+        totals=totals,
+        pages=pages,
+        status_counts=status_counts(user),
+    )
+
+
+def _filtered(user: User, filters: Filters) -> Select:
+    in_scope = select(Case.id).where(scope(Case, user))
+    invoices = (
+        select(
+            Invoice.case_id.label("case_id"),
+            func.sum(Invoice.amount_minor - Invoice.paid_minor).label("outstanding"),
+            func.min(case((Invoice.amount_minor > Invoice.paid_minor, Invoice.due_date))).label(
+                "oldest_due"
+            ),
+        )
+        .where(Invoice.case_id.in_(in_scope))
+        .group_by(Invoice.case_id)
+        .subquery()
+    )
+    agency = aliased(Organisation)
+    amount = func.coalesce(Case.placement_balance_minor, invoices.c.outstanding, 0)
+    stmt = (
+        select(
+            Case.id,
+            Case.reference,
+            Case.status,
+            Case.currency,
+            Debtor.name,
+            agency.name,
+            amount.label("amount"),
+            invoices.c.oldest_due.label("oldest_due"),
+            Case.submitted_at,
+            func.coalesce(Case.updated_at, Case.created_at).label("changed_at"),
+            Case.close_code,
+        )
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .outerjoin(invoices, invoices.c.case_id == Case.id)
+        .outerjoin(agency, agency.id == Case.agency_id)
+        .where(scope(Case, user))
+    )
+    if filters.status:
+        stmt = stmt.where(Case.status == filters.status)
+    if filters.agency_id:
+        stmt = stmt.where(Case.agency_id == filters.agency_id)
+    if filters.debtor_id:
+        stmt = stmt.where(Case.debtor_id == filters.debtor_id)
+    if filters.q:
+        pattern = "%" + _escape_like(filters.q) + "%"
+        stmt = stmt.where(
+            or_(Case.reference.ilike(pattern, escape="\\"), Debtor.name.ilike(pattern, escape="\\"))
+        )
+    return stmt
+
+
+def _order(stmt: Select, sort: str) -> list:
+    columns = stmt.selected_columns
+    amount, oldest, changed = columns.amount, columns.oldest_due, columns.changed_at
+    return {
+        "amount_desc": [amount.desc(), Case.id.desc()],
+        "amount_asc": [amount.asc(), Case.id.desc()],
+        "age_desc": [oldest.asc().nulls_last(), Case.id.desc()],
+        "age_asc": [oldest.desc().nulls_last(), Case.id.desc()],
+    }.get(sort, [changed.desc(), Case.id.desc()])
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def status_counts(user: User) -> dict[CaseStatus, int]:
+    rows = db.session.execute(
+        select(Case.status, func.count(Case.id)).where(scope(Case, user)).group_by(Case.status)
+    ).all()
+    return dict(rows)
+
+
+# --- a case page ---------------------------------------------------------------------------
+
+
+def history_of(case: Case, user: User) -> list[CorrespondenceEntry]:
+    """The case's correspondence the user may see, oldest first, with attached copies."""
+    return list(
+        db.session.scalars(
+            owned(CorrespondenceEntry, user)
+            .where(CorrespondenceEntry.case_id == case.id)
+            .options(
+                selectinload(CorrespondenceEntry.documents),
+                selectinload(CorrespondenceEntry.recorded_by),
+            )
+            .order_by(CorrespondenceEntry.occurred_at, CorrespondenceEntry.id)
+        )
+    )
+
+
+def messages_of(case: Case, user: User) -> list[Message]:
+    """Questions, answers and notes between the two sides, oldest first."""
+    return list(
+        db.session.scalars(
+            owned(Message, user)
+            .where(Message.case_id == case.id)
+            .options(selectinload(Message.author))
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+
+
+def open_question(case: Case, messages: list[Message]) -> Message | None:
+    """The agency's question waiting for an answer, if the case waits for one."""
+    if case.status != CaseStatus.INFO_REQUESTED:
+        return None
+    return next((m for m in reversed(messages) if m.kind == MessageKind.QUESTION), None)
+
+
+def timeline_of(case: Case, user: User) -> list[Event]:
+    """Every event on the case, newest first; a business never sees the agency's internal ones.
+
+    `case` was found through tenancy, so its events are the user's to see.
+    """
+    stmt = select(Event).where(Event.case_id == case.id)
+    if not user.is_agency:
+        stmt = stmt.where(Event.internal == false())
+    stmt = stmt.options(selectinload(Event.actor).selectinload(User.organisation))
+    return list(db.session.scalars(stmt.order_by(Event.occurred_at.desc(), Event.id.desc())))
+
+
+@dataclass
+class Placement:
+    """What the submit panel of a draft shows."""
+
+    problems: list[tuple[str, str]]
+    agreements: list[Agreement]  # active, in the case's currency
+    other_currencies: list[Agreement]  # active, in another currency
+
+
+def placement_of(case: Case) -> Placement:
+    agreements = services.placeable_agreements(case.business_id)
+    return Placement(
+        problems=services.submission_problems(case),
+        agreements=[a for a in agreements if a.currency == case.currency],
+        other_currencies=[a for a in agreements if a.currency != case.currency],
+    )
+
+
+def invoice_totals(case: Case) -> dict[str, int]:
+    """Amount, paid and outstanding over the case's invoices, summed in SQL."""
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(Invoice.amount_minor), 0),
+            func.coalesce(func.sum(Invoice.paid_minor), 0),
+        ).where(Invoice.case_id == case.id)
+    ).one()
+    amount, paid = int(row[0]), int(row[1])
+    return {"amount": amount, "paid": paid, "outstanding": amount - paid}
