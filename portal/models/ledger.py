@@ -61,6 +61,8 @@ class Recovery(CreatedAt, db.Model):
     instalment_id: Mapped[int | None] = mapped_column(ForeignKey("instalments.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The payment form's one-time token: submitting the same form twice records once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     case: Mapped[Case] = relationship()
     recorded_by: Mapped[User | None] = relationship()
@@ -181,9 +183,14 @@ class Statement(db.Model):
     due_to_client_minor: Mapped[int] = mapped_column(BigInteger)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The business's acknowledgement: who marked the statement received, and when.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     agency: Mapped[Organisation] = relationship(foreign_keys=[agency_id])
     business: Mapped[Organisation] = relationship(foreign_keys=[business_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
     lines: Mapped[list["StatementLine"]] = relationship(
         back_populates="statement", order_by="StatementLine.id"
     )
