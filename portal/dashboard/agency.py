@@ -1,0 +1,353 @@
+"""The agency's dashboard: the day's work and the month's collections.
+
+An agency admin sees every case placed with the agency; a caseworker sees the same figures over
+the cases assigned to them (tenancy's case scope does that for every query here).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from portal.dashboard import services as s
+from portal.extensions import db
+from portal.models import (
+    Agreement,
+    AgreementStatus,
+    Arrangement,
+    ArrangementKind,
+    ArrangementStatus,
+    Case,
+    CaseStatus,
+    CorrespondenceEntry,
+    Debtor,
+    Instalment,
+    InstalmentStatus,
+    Organisation,
+    Recovery,
+    Role,
+    User,
+)
+from portal.tenancy import scope
+
+FLAG_WINDOW_DAYS = 30
+WAITING_SHOWN = 5
+
+
+# --- the rules behind each figure, shared with the drill-down lists --------------------------
+
+
+def promises_due(today: date) -> ColumnElement[bool]:
+    """Contact-log promises to pay dated today or earlier and not yet kept.
+
+    Counted: the latest promise on an open case that no later entry corrects. Kept: the case
+    has received, since the day the promise was made, at least the amount promised (any payment
+    when no amount was given).
+    """
+    later = aliased(CorrespondenceEntry)
+    correction = aliased(CorrespondenceEntry)
+    paid_since = (
+        select(func.coalesce(func.sum(Recovery.amount_minor), 0))
+        .where(
+            Recovery.case_id == CorrespondenceEntry.case_id,
+            Recovery.received_on >= func.date(CorrespondenceEntry.occurred_at),
+        )
+        .scalar_subquery()
+    )
+    newer_promise = exists().where(
+        later.case_id == CorrespondenceEntry.case_id,
+        later.promise_date.is_not(None),
+        or_(
+            later.occurred_at > CorrespondenceEntry.occurred_at,
+            and_(
+                later.occurred_at == CorrespondenceEntry.occurred_at,
+                later.id > CorrespondenceEntry.id,
+            ),
+        ),
+    )
+    corrected = exists().where(correction.corrects_id == CorrespondenceEntry.id)
+    return and_(
+        CorrespondenceEntry.promise_date.is_not(None),
+        CorrespondenceEntry.promise_date <= today,
+        Case.status.in_(s.OPEN),
+        ~newer_promise,
+        ~corrected,
+        paid_since < func.coalesce(CorrespondenceEntry.promise_amount_minor, 1),
+    )
+
+
+def broken_plans() -> ColumnElement[bool]:
+    """Payment plans on open cases that are broken (or have a missed instalment) and that no
+    later arrangement on the case has replaced."""
+    newer = aliased(Arrangement)
+    missed = exists().where(
+        Instalment.arrangement_id == Arrangement.id,
+        Instalment.status == InstalmentStatus.MISSED,
+    )
+    replaced = exists().where(newer.case_id == Arrangement.case_id, newer.id > Arrangement.id)
+    return and_(
+        Arrangement.kind == ArrangementKind.PLAN,
+        or_(
+            Arrangement.status == ArrangementStatus.BROKEN,
+            and_(Arrangement.status == ArrangementStatus.ACTIVE, missed),
+        ),
+        Case.status.in_(s.OPEN),
+        ~replaced,
+    )
+
+
+def flagged_contacts(now: datetime) -> ColumnElement[bool]:
+    """Contacts logged against the contact rules (with an override reason) in the last 30 days."""
+    return and_(
+        CorrespondenceEntry.rule_breach.is_(True),
+        CorrespondenceEntry.occurred_at >= now - timedelta(days=FLAG_WINDOW_DAYS),
+    )
+
+
+def is_late(now: datetime) -> ColumnElement[bool]:
+    return and_(Case.status.in_(s.WAITING), Case.answer_due_at < now)
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+@dataclass
+class Collected:
+    currency: str
+    this_month: int = 0
+    last_month: int = 0
+
+    @property
+    def change(self) -> int:
+        return self.this_month - self.last_month
+
+
+@dataclass
+class Group:
+    """One client, or one caseworker (ident None: cases not assigned to anyone)."""
+
+    ident: int | None
+    name: str
+    open_cases: int = 0
+    collected: list[Collected] = field(default_factory=list)
+
+
+@dataclass
+class WaitingRow:
+    id: int
+    reference: str
+    client: str
+    debtor: str
+    balance: int | None
+    currency: str
+    answer_due_at: datetime | None
+    status: CaseStatus
+    late: bool
+
+
+@dataclass
+class AgencyDashboard:
+    today: date
+    this_month: date
+    last_month: date
+    is_caseworker: bool
+    waiting_count: int
+    late_count: int
+    waiting: list[WaitingRow]
+    open_cases: dict[CaseStatus, int]
+    promises_due: int
+    broken_plans: int
+    flagged_contacts: int
+    collected: list[Collected]
+    by_client: list[Group]
+    by_caseworker: list[Group]
+    active_clients: int
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.open_cases.values())
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing placed, worked or collected yet: the page shows what to do first instead."""
+        return not (self.waiting_count or self.open_total or self.collected or self.by_client)
+
+
+def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
+    """Every figure of the agency dashboard as `user` sees it at `now` (`today` in their zone)."""
+    admin = user.role == Role.AGENCY_ADMIN
+    waiting_count, late_count = waiting_counts(user, now) if admin else (0, 0)
+    months = [s.month_start(today, 1), s.month_start(today)]
+    return AgencyDashboard(
+        today=today,
+        this_month=months[1],
+        last_month=months[0],
+        is_caseworker=not admin,
+        waiting_count=waiting_count,
+        late_count=late_count,
+        waiting=waiting_rows(user, now) if admin and waiting_count else [],
+        open_cases=open_counts(user),
+        promises_due=_count_entries(user, promises_due(today)),
+        broken_plans=_count_plans(user),
+        flagged_contacts=_count_entries(user, flagged_contacts(now)),
+        collected=collections(user, months),
+        by_client=by_client(user, months),
+        by_caseworker=by_caseworker(user, months) if admin else [],
+        active_clients=active_clients(user),
+    )
+
+
+def waiting_counts(user: User, now: datetime) -> tuple[int, int]:
+    """Placements waiting for an answer, and how many of them are past their answer date."""
+    late = func.sum(case((is_late(now), 1), else_=0))
+    row = db.session.execute(
+        select(func.count(Case.id), late).where(scope(Case, user), Case.status.in_(s.WAITING))
+    ).one()
+    return row[0], s.as_int(row[1])
+
+
+def waiting_rows(user: User, now: datetime) -> list[WaitingRow]:
+    """The first few placements to answer: the late ones first, then by answer date."""
+    late = is_late(now)
+    rows = db.session.execute(
+        select(
+            Case.id,
+            Case.reference,
+            Organisation.name,
+            Debtor.name,
+            Case.placement_balance_minor,
+            Case.currency,
+            Case.answer_due_at,
+            Case.status,
+            late,
+        )
+        .join(Organisation, Organisation.id == Case.business_id)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .where(scope(Case, user), Case.status.in_(s.WAITING))
+        .order_by(
+            case((late, 0), else_=1),
+            Case.answer_due_at.asc().nulls_last(),
+            Case.submitted_at,
+            Case.id,
+        )
+        .limit(WAITING_SHOWN)
+    ).all()
+    return [WaitingRow(*row[:-1], late=bool(row[-1])) for row in rows]
+
+
+def open_counts(user: User) -> dict[CaseStatus, int]:
+    """Cases being worked, by status (every working status present)."""
+    rows = db.session.execute(
+        select(Case.status, func.count(Case.id))
+        .where(scope(Case, user), Case.status.in_(s.WORKING))
+        .group_by(Case.status)
+    ).all()
+    counts = dict.fromkeys(s.WORKING, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def _count_entries(user: User, rule: ColumnElement[bool]) -> int:
+    return db.session.scalar(
+        select(func.count(CorrespondenceEntry.id))
+        .join(Case, Case.id == CorrespondenceEntry.case_id)
+        .where(scope(Case, user), rule)
+    )
+
+
+def _count_plans(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(Arrangement.id))
+        .join(Case, Case.id == Arrangement.case_id)
+        .where(scope(Case, user), broken_plans())
+    )
+
+
+def _collected_columns(months: list[date]):
+    index = s.month_index(Recovery.received_on, months)
+    return index, Recovery.currency, func.sum(Recovery.amount_minor)
+
+
+def _in_months(months: list[date]) -> ColumnElement[bool]:
+    end = s.month_start(months[-1], -1)
+    return and_(Recovery.received_on >= months[0], Recovery.received_on < end)
+
+
+def collections(user: User, months: list[date]) -> list[Collected]:
+    """Money received last month and this month, per currency (reversals count against)."""
+    index, currency, total = _collected_columns(months)
+    rows = db.session.execute(
+        select(index, currency, total)
+        .join(Case, Case.id == Recovery.case_id)
+        .where(scope(Case, user), _in_months(months))
+        .group_by(index, currency)
+    ).all()
+    found: dict[str, Collected] = {}
+    for i, cur, amount in rows:
+        _add_month(found.setdefault(cur, Collected(cur)), i, amount)
+    return sorted(found.values(), key=lambda c: c.currency)
+
+
+def _add_month(line: Collected, index: int, amount) -> None:
+    if index == 1:
+        line.this_month += s.as_int(amount)
+    else:
+        line.last_month += s.as_int(amount)
+
+
+def _grouped(user: User, key, name, join, months: list[date]) -> list[Group]:
+    """Open cases and the two months' collections, grouped by `key` (client or caseworker)."""
+    opened = db.session.execute(
+        select(key, name, func.count(Case.id))
+        .select_from(Case)
+        .outerjoin(*join)
+        .where(scope(Case, user), Case.status.in_(s.WORKING))
+        .group_by(key, name)
+    ).all()
+    index, currency, total = _collected_columns(months)
+    money = db.session.execute(
+        select(key, name, index, currency, total)
+        .select_from(Recovery)
+        .join(Case, Case.id == Recovery.case_id)
+        .outerjoin(*join)
+        .where(scope(Case, user), _in_months(months))
+        .group_by(key, name, index, currency)
+    ).all()
+    groups: dict[int | None, Group] = {}
+    for ident, label, n in opened:
+        groups.setdefault(ident, Group(ident, label or "")).open_cases = n
+    for ident, label, i, cur, amount in money:
+        group = groups.setdefault(ident, Group(ident, label or ""))
+        line = next((c for c in group.collected if c.currency == cur), None)
+        if line is None:
+            line = Collected(cur)
+            group.collected.append(line)
+        _add_month(line, i, amount)
+    for group in groups.values():
+        group.collected.sort(key=lambda c: c.currency)
+    return sorted(groups.values(), key=lambda g: (g.ident is None, g.name.casefold()))
+
+
+def by_client(user: User, months: list[date]) -> list[Group]:
+    return _grouped(
+        user,
+        Case.business_id,
+        Organisation.name,
+        (Organisation, Organisation.id == Case.business_id),
+        months,
+    )
+
+
+def by_caseworker(user: User, months: list[date]) -> list[Group]:
+    return _grouped(
+        user, Case.assigned_to_id, User.name, (User, User.id == Case.assigned_to_id), months
+    )
+
+
+def active_clients(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(Agreement.id)).where(
+            scope(Agreement, user), Agreement.status == AgreementStatus.ACTIVE
+        )
+    )
