@@ -198,6 +198,61 @@ SCENARIOS = [
         agency="Mombasa Credit Partners",
     ),
     Scenario(
+        business="Acacia Office Supplies Ltd",
+        clerk="clerk@acacia.example",
+        debtor=_debtor(
+            "Upper Hill Motors",
+            contact="James Kiprop",
+            email="garage@upperhillmotors.example",
+            phone="+254 725 111 000",
+            address="Upper Hill Road 7, Nairobi",
+        ),
+        invoices=[("INV-2026-0290", 120, 2_400_000, 0)],
+        history=REMINDERS,
+        stage="accepted",
+        caseworker="caseworker2@agency.example",
+    ),
+    Scenario(
+        business="Acacia Office Supplies Ltd",
+        clerk="owner@acacia.example",
+        debtor=_debtor(
+            "Runda Water Services",
+            contact="Esther Njeri",
+            email="office@rundawater.example",
+            phone="+254 710 555 666",
+        ),
+        invoices=[("INV-2026-0333", 100, 1_180_000, 0), ("INV-2026-0349", 92, 1_180_000, 0)],
+        history=REMINDERS[1:],
+        stage="accepted",
+    ),
+    Scenario(
+        business="Acacia Office Supplies Ltd",
+        clerk="clerk@acacia.example",
+        debtor=_debtor(
+            "Parklands Hardware",
+            contact="Ravi Shah",
+            email="ravi@parklandshw.example",
+            phone="+254 733 909 808",
+        ),
+        invoices=[("INV-2026-0311", 135, 3_150_000, 0)],
+        history=REMINDERS,
+        stage="accepted",
+        caseworker="caseworker2@agency.example",
+    ),
+    Scenario(
+        business="Baobab Print Co",
+        clerk="owner@baobab.example",
+        debtor=_debtor(
+            "Gigiri Catering",
+            contact="Amina Yusuf",
+            email="amina@gigiricatering.example",
+            phone="+254 701 202 303",
+        ),
+        invoices=[("BP-1040", 95, 870_000, 0)],
+        history=REMINDERS[:2],
+        stage="accepted",
+    ),
+    Scenario(
         business="Baobab Print Co",
         clerk="owner@baobab.example",
         debtor=_debtor("Riverside Hardware", email="accounts@riverside.example"),
@@ -219,15 +274,10 @@ def acting_as(user: User) -> Iterator[None]:
             logout_user()
 
 
-def run(now: datetime | None = None) -> int:
-    """Create the demo cases that are missing; return how many were created."""
+def run(now: datetime | None = None) -> list[Case]:
+    """Create the demo cases that are missing; return them."""
     now = now or datetime.now(UTC)
-    created = 0
-    for scenario in SCENARIOS:
-        if _exists(scenario):
-            continue
-        _play(scenario, now)
-        created += 1
+    created = [_play(scenario, now) for scenario in SCENARIOS if not _exists(scenario)]
     db.session.flush()
     return created
 

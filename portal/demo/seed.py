@@ -3,13 +3,14 @@
 Idempotent: every piece is looked up by a natural key before it is created.
 """
 
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import select
 
 from portal.agreements.services import Terms
 from portal.auth.passwords import hash_password
 from portal.demo import cases as demo_cases
+from portal.demo import work as demo_work
 from portal.extensions import db
 from portal.models import (
     AgeUplift,
@@ -121,7 +122,11 @@ def run() -> None:
     for business, agency, terms in AGREEMENTS:
         _agreement(orgs[business], orgs[agency], terms, users)
     db.session.flush()
-    demo_cases.run()
+    created = demo_cases.run()
+    today = datetime.now(demo_cases.NAIROBI).date()
+    demo_work.play_all(created, today)
+    demo_work.issue_statements(users["admin@agency.example"], today)
+    db.session.flush()
 
 
 def _organisation(name, kind, country, zone, prefix, address, reg) -> Organisation:

@@ -4,7 +4,19 @@ from sqlalchemy import func, select
 
 from portal.demo import seed
 from portal.extensions import db
-from portal.models import Case, CaseStatus, CorrespondenceEntry, Document, Event, Message
+from portal.models import (
+    Arrangement,
+    ArrangementStatus,
+    Case,
+    CaseStatus,
+    CloseCode,
+    CorrespondenceEntry,
+    Document,
+    Event,
+    Message,
+    Recovery,
+    Statement,
+)
 
 
 def _count(stmt) -> int:
@@ -52,3 +64,33 @@ def test_demo_cases_are_not_created_twice(app):
     seed.run()
     db.session.commit()
     assert _count(select(func.count(Case.id))) == first
+
+
+def test_demo_shows_the_agency_at_work_in_every_working_state(app):
+    seed.run()
+    db.session.commit()
+    statuses = set(db.session.scalars(select(Case.status)))
+    assert {
+        CaseStatus.PAYMENT_PLAN,
+        CaseStatus.IN_COLLECTION,
+        CaseStatus.ON_HOLD,
+        CaseStatus.CLOSED,
+    } <= statuses
+    assert db.session.scalar(
+        select(func.count()).select_from(Case).where(Case.close_code == CloseCode.PAID_IN_FULL)
+    )
+    plans = set(db.session.scalars(select(Arrangement.status)))
+    assert {ArrangementStatus.ACTIVE, ArrangementStatus.BROKEN} <= plans
+    assert ArrangementStatus.AWAITING_APPROVAL in plans  # a settlement below the floor
+    assert _count(select(func.count(Recovery.id))) >= 4
+    flagged = select(func.count()).where(CorrespondenceEntry.rule_breach.is_(True))
+    assert _count(flagged) >= 1
+
+
+def test_demo_statements_reconcile_with_the_payments_they_cover(app):
+    seed.run()
+    db.session.commit()
+    issued = list(db.session.scalars(select(Statement)))
+    assert len(issued) >= 2
+    for statement in issued:
+        assert statement.gross_minor == sum(line.gross_minor for line in statement.lines)
