@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 
-.PHONY: run test install install-test migrate seed lint format check clean
+.PHONY: run test e2e e2e-deps chromium install install-test migrate seed lint format check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,22 @@ run: migrate
 
 ## test: the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... runs it on PostgreSQL)
 test: install
+	@if [ -x /usr/bin/chromium ] && command -v npm >/dev/null; then $(MAKE) --no-print-directory e2e-deps; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## e2e: the journeys in a real browser (Debian's Chromium; axe-core from npm for accessibility)
+e2e: install e2e-deps
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+e2e-deps: tests/e2e/node_modules/axe-core/axe.min.js
+
+tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+	touch $@
+
+## chromium: install Debian's Chromium for the browser tests (needs root and apt)
+chromium:
+	test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 lint: install
 	$(BIN)/ruff check .
