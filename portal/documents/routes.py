@@ -9,6 +9,7 @@ assigned to, gets 404).
 
 from urllib.parse import urlsplit
 
+import click
 from flask import (
     Blueprint,
     abort,
@@ -176,3 +177,14 @@ def _case_page(case: Case):
         if parts.netloc == request.host and parts.scheme in ("http", "https"):
             return redirect(referrer)
     return redirect(url_for("dashboard.home"))
+
+
+bp.cli.help = "Documents kept on cases."
+
+
+@bp.cli.command("collect-garbage")
+def collect_garbage_command() -> None:
+    """Remove stored files no document points to (abandoned uploads older than a day)."""
+    removed = services.collect_garbage()
+    db.session.commit()
+    click.echo(f"Removed {removed} abandoned file{'' if removed == 1 else 's'}.")

@@ -427,6 +427,9 @@ def withdraw(case_id: int):
 # --- the daily job -------------------------------------------------------------------------
 
 
+bp.cli.help = "Money on cases: the daily plan check."
+
+
 @bp.cli.command("refresh-plans")
 @click.option(
     "--today",

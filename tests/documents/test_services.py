@@ -309,3 +309,15 @@ def test_human_sizes():
     assert services.human_size(1536) == "1.5 KB"
     assert services.human_size(15 * 1024 * 1024) == "15.0 MB"
     assert services.human_size(150 * 1024 * 1024) == "150 MB"
+
+
+def test_the_collect_garbage_command_removes_abandoned_uploads(app, world):
+    abandoned = services.stage(file_storage(pdf(4), "abandoned.pdf"), world.business_member)
+    db.session.commit()
+    _age(abandoned.key, days=3)
+
+    result = app.test_cli_runner().invoke(args=["documents", "collect-garbage"])
+
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 abandoned file." in result.output
+    assert not services.storage().exists(abandoned.key)
