@@ -46,6 +46,11 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "portal@localhost")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1").strip().lower() in ("1", "true", "yes", "on")
+    MAIL_BATCH_SIZE = _env_int("MAIL_BATCH_SIZE", 50)
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 5)
+    # The portal's address for links in e-mail, e.g. https://portal.example.com
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL")
     INVITATION_DAYS = _env_int("INVITATION_DAYS", 7)
     PAGE_SIZE = 50
     BABEL_LOCALE = os.environ.get("PORTAL_LOCALE", "en_KE")

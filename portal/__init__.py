@@ -64,6 +64,9 @@ FEATURES = (
     "placements",
     "casework",
     "ledger",
+    "casefile",
+    "notices",
+    "statements",
 )
 
 

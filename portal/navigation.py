@@ -12,6 +12,7 @@ NAV: dict[Role, list[tuple[str, str]]] = {
         ("cases.new", "New case"),
         ("imports.upload", "Import"),
         ("agreements.index", "Agreements"),
+        ("statements.index", "Statements"),
         ("orgs.users", "Users"),
     ],
     Role.BUSINESS_MEMBER: [
@@ -20,16 +21,21 @@ NAV: dict[Role, list[tuple[str, str]]] = {
         ("cases.new", "New case"),
         ("imports.upload", "Import"),
         ("agreements.index", "Agreements"),
+        ("statements.index", "Statements"),
     ],
     Role.AGENCY_ADMIN: [
         ("dashboard.home", "Dashboard"),
         ("placements.index", "Placements"),
+        ("casework.worklist", "Cases"),
+        ("casework.compliance", "Compliance"),
         ("orgs.clients", "Clients"),
         ("agreements.index", "Agreements"),
+        ("statements.index", "Statements"),
         ("orgs.users", "Users"),
     ],
     Role.CASEWORKER: [
         ("dashboard.home", "Dashboard"),
+        ("casework.worklist", "My work"),
     ],
 }
 
