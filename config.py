@@ -5,6 +5,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -52,6 +53,18 @@ class Config:
     # The portal's address for links in e-mail, e.g. https://portal.example.com
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL")
     INVITATION_DAYS = _env_int("INVITATION_DAYS", 7)
+    # Years after a debtor's last activity before their personal details may be erased.
+    DEBTOR_RETENTION_YEARS = _env_int("DEBTOR_RETENTION_YEARS", 3)
+    # Signing in: counters for the per-address limit and failed sign-ins of unknown e-mails.
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    )
+    SIGN_IN_THROTTLE = _env_int("SIGN_IN_THROTTLE", 1) != 0
+    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "30 per 15 minutes")
+    IDLE_TIMEOUT_MINUTES = _env_int("IDLE_TIMEOUT_MINUTES", 30)
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=IDLE_TIMEOUT_MINUTES)
+    SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 60)
     PAGE_SIZE = 50
     BABEL_LOCALE = os.environ.get("PORTAL_LOCALE", "en_KE")
 
@@ -75,6 +88,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # Tests sign in hundreds of times from one address; tests/auth turns the throttle on.
+    SIGN_IN_THROTTLE = False
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.agreements import services
 from portal.agreements.forms import AcceptAgreementForm, ProposeAgreementForm, terms_from
+from portal.auth.reauth import requires_recent_password
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.forms import ActionForm, choices, show_domain_error
@@ -28,6 +29,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Role.AGENCY_ADMIN)
+@requires_recent_password(minutes=10)
 def propose():
     form = ProposeAgreementForm()
     clients = clients_of(current_user.organisation)

@@ -10,7 +10,9 @@ class LoginForm(FlaskForm):
         "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -22,6 +24,7 @@ class NewPasswordMixin:
             Length(min=MIN_LENGTH, max=1024, message=f"Use at least {MIN_LENGTH} characters."),
         ],
         description=f"At least {MIN_LENGTH} characters. A short sentence is easy to remember.",
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Password again",
@@ -29,6 +32,7 @@ class NewPasswordMixin:
             DataRequired("Type the password again."),
             EqualTo("password", message="The two passwords are not the same."),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -40,7 +44,9 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")]
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         "New password",
@@ -48,7 +54,8 @@ class ChangePasswordForm(FlaskForm):
             DataRequired("Choose a new password."),
             Length(min=MIN_LENGTH, max=1024, message=f"Use at least {MIN_LENGTH} characters."),
         ],
-        description=f"At least {MIN_LENGTH} characters.",
+        description=f"At least {MIN_LENGTH} characters, not one of the most common passwords.",
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "New password again",
@@ -56,7 +63,80 @@ class ChangePasswordForm(FlaskForm):
             DataRequired("Type the new password again."),
             EqualTo("new_password", message="The two passwords are not the same."),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
-__all__ = ["AcceptInvitationForm", "ChangePasswordForm", "Email", "LoginForm"]
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired("Enter the e-mail address you sign in with."),
+            Email("Enter an e-mail address like name@example.com."),
+            Length(max=254),
+        ],
+    )
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class ReauthenticateForm(FlaskForm):
+    reauth_password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code."), Length(max=64)],
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+    )
+
+
+class ConfirmTwoFactorForm(FlaskForm):
+    code = StringField(
+        "Code from your app",
+        validators=[DataRequired("Enter the 6 digits your app shows."), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code from your app, or a recovery code",
+        validators=[DataRequired("Enter a code."), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"},
+    )
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+__all__ = [
+    "AcceptInvitationForm",
+    "ChangePasswordForm",
+    "CodeForm",
+    "ConfirmTwoFactorForm",
+    "DisableTwoFactorForm",
+    "ForgotPasswordForm",
+    "LoginForm",
+    "ReauthenticateForm",
+    "RecoveryCodesForm",
+    "ResetPasswordForm",
+]

@@ -1,23 +1,31 @@
 """Signing in, invitations and passwords."""
 
 import hashlib
+import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from portal import audit
+from portal.auth import throttle
 from portal.auth.passwords import hash_password, password_problem, verify_password
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Invitation, Organisation, Role, User, utcnow
+from portal.models import Invitation, Organisation, OutboxMail, Role, User, utcnow
 
-MAX_FAILURES = 10
-LOCK_MINUTES = 15
+MAX_FAILURES = throttle.MAX_FAILURES
+FAILURE_WINDOW = timedelta(minutes=throttle.FAILURE_WINDOW_MINUTES)
+LOCK = timedelta(minutes=throttle.LOCK_MINUTES)
 # Checked against when the e-mail is unknown, so both paths take the same time.
 _DUMMY_HASH = hash_password("not-a-real-password-0")
 SIGN_IN_REFUSED = "That e-mail and password do not match an active account."
+SIGN_IN_PAUSED = (
+    f"Too many failed attempts to sign in with this e-mail. Sign-in is paused for "
+    f"{throttle.LOCK_MINUTES} minutes; try again later, or reset your password."
+)
 
 
 def normalise_email(email: str) -> str:
@@ -28,35 +36,60 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
 
 
-def authenticate(email: str, password: str) -> User:
+def authenticate(email: str, password: str, now: datetime) -> User:
     """The user these credentials belong to, or DomainError with a message that reveals nothing
-    about whether the e-mail exists. Failures are counted; too many lock the account a while."""
+    about whether the e-mail exists: an unknown e-mail is refused, counted and locked exactly as
+    a known one. Nothing is reset on success: `complete_sign_in` does that once any second
+    factor has been given too."""
     user = find_user_by_email(email)
     if user is None:
         verify_password(_DUMMY_HASH, password)
+        if throttle.unknown_email_locked(email) or throttle.count_unknown_email_failure(email):
+            raise DomainError(SIGN_IN_PAUSED)
         raise DomainError(SIGN_IN_REFUSED)
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise DomainError(
-            "Too many failed attempts. Sign-in is paused for a while; try again later."
-        )
-    if not verify_password(user.password_hash, password) or not user.active:
-        _count_failure(user)
-        raise DomainError(SIGN_IN_REFUSED)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    audit.record("signed_in", actor=user)
+    right = verify_password(user.password_hash, password)
+    if is_locked(user, now):
+        raise DomainError(SIGN_IN_PAUSED)
+    if not right or not user.active:
+        count_failure(user, now)
+        raise DomainError(SIGN_IN_PAUSED if is_locked(user, now) else SIGN_IN_REFUSED)
     return user
 
 
-def _count_failure(user: User) -> None:
+def is_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def count_failure(user: User, now: datetime) -> None:
+    """One more failed attempt; the tenth within 15 minutes locks the account for 15 minutes."""
+    started = user.first_failed_login_at
+    if started is None or now - started >= FAILURE_WINDOW:
+        user.failed_logins = 0
+        user.first_failed_login_at = now
     user.failed_logins += 1
     if user.failed_logins >= MAX_FAILURES:
-        user.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
+        user.locked_until = now + LOCK
         user.failed_logins = 0
+        user.first_failed_login_at = None
         audit.record("account_locked", actor=user)
     db.session.flush()
+
+
+def complete_sign_in(user: User, now: datetime) -> None:
+    """The password (and second factor) were right: the failures are forgotten."""
+    user.failed_logins = 0
+    user.first_failed_login_at = None
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record("signed_in", actor=user)
+
+
+def confirm_password(user: User, password: str, now: datetime) -> None:
+    """Re-authentication: the signed-in user types their password again. A wrong one counts as a
+    failed sign-in (a stolen session cannot guess it for long)."""
+    if not verify_password(user.password_hash, password):
+        count_failure(user, now)
+        raise DomainError("That is not your password.", field="password")
 
 
 def create_user(
@@ -149,10 +182,116 @@ def revoke_invitation(invitation: Invitation, by: User) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """A new password; every other session of the user ends (their session version moves on)."""
     if not verify_password(user.password_hash, current):
         raise DomainError("Your current password is not right.", field="current_password")
     problem = password_problem(new, email=user.email, name=user.name)
     if problem:
         raise DomainError(problem, field="new_password")
-    user.password_hash = hash_password(new)
+    if verify_password(user.password_hash, new):
+        raise DomainError("Choose a password different from your current one.", "new_password")
+    _set_password(user, new)
     audit.record("password_changed", actor=user)
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+
+
+def end_other_sessions(user: User) -> None:
+    """Signing out ends every session of the user, copies of the cookie included."""
+    user.session_version += 1
+    db.session.flush()
+
+
+# Password reset: a signed, expiring, single-use link -------------------------------------------
+
+RESET_SALT = "password-reset"
+RESET_LINK_INVALID = "This link does not work any more."
+
+
+def _reset_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes with the password, so a used link stops working. The token is signed, not
+    encrypted: it carries this digest, never the password hash itself."""
+    return hashlib.sha256(f"reset:{user.password_hash}".encode()).hexdigest()[:32]
+
+
+def reset_token(user: User, now: datetime) -> str:
+    payload = {"u": user.id, "p": _password_fingerprint(user), "t": int(now.timestamp())}
+    return _reset_serializer().dumps(payload)
+
+
+def user_for_reset_token(token: str, now: datetime) -> User | None:
+    """The user a reset link belongs to while it works: signed by us, not older than
+    PASSWORD_RESET_MINUTES, and the password not changed since it was made."""
+    try:
+        payload = _reset_serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    user_id, fingerprint, issued = payload.get("u"), payload.get("p"), payload.get("t")
+    if not (isinstance(user_id, int) and isinstance(fingerprint, str) and isinstance(issued, int)):
+        return None
+    age = now.timestamp() - issued
+    if age < -60 or age > current_app.config["PASSWORD_RESET_MINUTES"] * 60:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(fingerprint, _password_fingerprint(user)):
+        return None
+    return user
+
+
+def request_password_reset(email: str, now: datetime) -> None:
+    """E-mail a reset link to the account with this address, if there is one. The caller answers
+    the same whatever happened here."""
+    user = find_user_by_email(email)
+    if user is None or not user.active or not throttle.may_send_reset_mail(user.email):
+        return
+    from portal.notifications import absolute_url
+
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    link = absolute_url("auth.reset_password", token=reset_token(user, now))
+    body = "\n".join(
+        [
+            f"Hello {user.name},",
+            "",
+            "Someone, probably you, asked to reset the password of your Collections Portal "
+            "account. To choose a new password, open this link:",
+            "",
+            link,
+            "",
+            f"The link works once, for {minutes} minutes.",
+            "If you did not ask for it, you can ignore this e-mail: your password stays as it is.",
+        ]
+    )
+    db.session.add(
+        OutboxMail(
+            to_address=user.email,
+            subject="Reset your Collections Portal password",
+            body=body + "\n",
+            attempts=0,
+        )
+    )
+    audit.record("password_reset_requested", actor=user)
+
+
+def reset_password(user: User, new: str) -> None:
+    """Set the password from a reset link: the link is spent, other sessions end, a lock lifts
+    (whoever holds the mailbox has proved it)."""
+    problem = password_problem(new, email=user.email, name=user.name)
+    if problem:
+        raise DomainError(problem, field="password")
+    _set_password(user, new)
+    user.failed_logins = 0
+    user.first_failed_login_at = None
+    user.locked_until = None
+    audit.record("password_reset", actor=user)

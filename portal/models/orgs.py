@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -84,6 +84,15 @@ class User(UserMixin, CreatedAt, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Failures are counted in a 15-minute window that starts at the first of them.
+    first_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Raised when the password changes: every session signed in before then ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Two-factor sign-in (TOTP): the secret is set at enrolment, in use once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is good only once
+    recovery_codes: Mapped[list[str] | None] = mapped_column(JSON)  # hashes of unused codes
     # The zone the user reads times in; None means the organisation's.
     timezone: Mapped[str | None] = mapped_column(String(64))
 

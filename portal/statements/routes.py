@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.auth.reauth import requires_recent_password
 from portal.cases.services import local_today
 from portal.errors import DomainError
 from portal.extensions import db
@@ -80,6 +81,7 @@ def preview():
 
 @bp.route("/issue", methods=["POST"])
 @requires(Role.AGENCY_ADMIN)
+@requires_recent_password(minutes=10)
 def issue():
     form = IssueForm()
     agreements = _clients(form)
