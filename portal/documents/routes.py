@@ -23,6 +23,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from portal import audit
 from portal.documents import services
 from portal.documents.forms import UploadDocumentsForm
 from portal.documents.storage import DocumentNotFound
@@ -103,6 +104,7 @@ def download(case_id: int, doc_id: int):
     except DocumentNotFound:
         current_app.logger.error("document %s: no stored file under its key", doc.id)
         abort(404)
+    audit.downloaded(case, doc.filename, document_id=doc.id)
     response = send_file(
         stream,
         mimetype=doc.content_type,
@@ -118,6 +120,12 @@ def download(case_id: int, doc_id: int):
     # If a browser ever renders it anyway, it runs nothing and loads nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@bp.teardown_app_request
+def _discard_files_of_failed_request(error: BaseException | None) -> None:
+    """A request that failed after storing files (e.g. its commit raised) removes them."""
+    services.discard_after_failed_request(error)
 
 
 @bp.app_context_processor

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -137,6 +137,7 @@ def stage(upload: FileStorage, user: User) -> StagedFile:
     if stored.size == 0:  # the head said otherwise; a stream that changed under us
         storage().delete(stored.key)
         raise DomainError(f"“{checked.safe_name}” is empty.", field="files")
+    written_in_this_request(stored.key)
     log.info("staged %s (%d bytes) for user %s", stored.key, stored.size, user.id)
     return StagedFile(
         key=stored.key,
@@ -296,6 +297,50 @@ def _day(moment: datetime, user: User) -> str:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(ZoneInfo(user.zone))
     return f"{local.day} {local:%b %Y}"
+
+
+# --- a failed request leaves no file behind -------------------------------------------------
+
+_WRITTEN = "_portal_documents_written"
+
+
+def written_in_this_request(key: str) -> None:
+    """Note a file stored while handling the current request, so a failure can remove it."""
+    if has_request_context():
+        g.setdefault(_WRITTEN, []).append(key)
+
+
+def discard_after_failed_request(error: BaseException | None) -> list[str]:
+    """End of a request: when it failed (an exception, so nothing was committed), delete the
+    files it stored that no committed `Document` row points at. Returns the deleted keys.
+
+    A request that ends normally keeps its files: a refused form holds staged files in signed
+    tokens for the next submit, and the garbage collector removes any left abandoned.
+    """
+    keys = g.pop(_WRITTEN, [])
+    if error is None or not keys:
+        return []
+    deleted = []
+    try:
+        db.session.rollback()
+        used = set(
+            db.session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys)))
+        )
+    except Exception:  # the database is what failed: keep the files for the garbage collector
+        log.exception("could not check files stored by a failed request")
+        return []
+    for key in keys:
+        if key in used:
+            continue
+        try:
+            storage().delete(key)
+        except (StorageError, OSError):
+            log.exception("could not delete %s after a failed request", key)
+        else:
+            deleted.append(key)
+    if deleted:
+        log.info("removed %d file(s) stored by a failed request", len(deleted))
+    return deleted
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -309,6 +310,7 @@ def _read_csv(
 def _read_xlsx(stream: BinaryIO, prefix: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     source = _rewound(stream, prefix)
     try:
+        _refuse_zip_bomb(source, filename)
         try:
             workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
         except Exception as exc:  # any failure of the workbook reader means "not readable"
@@ -321,6 +323,35 @@ def _read_xlsx(stream: BinaryIO, prefix: bytes, filename: str) -> Iterator[tuple
     finally:
         if source is not stream:
             source.close()
+
+
+# A workbook part may compress this well only while it is small (real sheets compress 5-20x).
+MAX_ZIP_RATIO = 100
+ZIP_RATIO_FLOOR = 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
+
+
+def _refuse_zip_bomb(source: BinaryIO, filename: str) -> None:
+    """Refuse a workbook whose parts would unpack to far more than they weigh (a "zip bomb").
+
+    Judged from the archive's directory alone, nothing is unpacked; Python's zip reader never
+    returns more than a member's declared size, so a lying directory cannot bypass it.
+    """
+    start = source.tell()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return  # not a readable archive: openpyxl says so in its own words
+    finally:
+        source.seek(start)
+    refused = f'"{filename}" cannot be opened: it would unpack to far more data than it holds.'
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImportFormatError(refused)
+    for member in members:
+        ratio_too_high = member.file_size > MAX_ZIP_RATIO * max(member.compress_size, 1)
+        if member.file_size > ZIP_RATIO_FLOOR and ratio_too_high:
+            raise ImportFormatError(refused)
 
 
 def _rewound(stream: BinaryIO, prefix: bytes) -> BinaryIO:

@@ -45,7 +45,12 @@ from werkzeug.datastructures import FileStorage
 from portal import audit, places
 from portal.cases.services import CaseData, DebtorData, InvoiceData, save_draft
 from portal.documents.checks import safe_display_name
-from portal.documents.services import STAGED_MAX_AGE, megabytes, storage
+from portal.documents.services import (
+    STAGED_MAX_AGE,
+    megabytes,
+    storage,
+    written_in_this_request,
+)
 from portal.documents.storage import FileTooLarge, InvalidKey, StorageError, validate_key
 from portal.errors import DomainError
 from portal.extensions import db
@@ -158,6 +163,7 @@ def receive(upload: FileStorage | None, user: User, currency: str) -> PendingUpl
     limit = max_import_bytes()
     try:
         stored = storage().put(upload.stream, max_bytes=limit)
+        written_in_this_request(stored.key)
     except FileTooLarge:
         raise DomainError(f"“{name}” is larger than {megabytes(limit)}.", field="file") from None
     pending = PendingUpload(

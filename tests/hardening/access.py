@@ -1,0 +1,3 @@
+"""The hardening tests add no routes: nothing to declare (kept so the access test finds us)."""
+
+ACCESS: dict = {}
