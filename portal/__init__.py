@@ -29,6 +29,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     formatting.init_app(app)
     navigation.init_app(app)
     register_error_pages(app)
+    import_module("portal.security").init_app(app)
     _register_blueprints(app)
 
     from portal.cli import register_commands
@@ -67,6 +68,7 @@ FEATURES = (
     "casefile",
     "notices",
     "statements",
+    "privacy",
 )
 
 

@@ -14,6 +14,8 @@ NAV: dict[Role, list[tuple[str, str]]] = {
         ("agreements.index", "Agreements"),
         ("statements.index", "Statements"),
         ("orgs.users", "Users"),
+        ("privacy.debtors", "Debtors' data"),
+        ("privacy.audit_trail", "Audit trail"),
     ],
     Role.BUSINESS_MEMBER: [
         ("dashboard.home", "Dashboard"),
@@ -32,6 +34,7 @@ NAV: dict[Role, list[tuple[str, str]]] = {
         ("agreements.index", "Agreements"),
         ("statements.index", "Statements"),
         ("orgs.users", "Users"),
+        ("privacy.audit_trail", "Audit trail"),
     ],
     Role.CASEWORKER: [
         ("dashboard.home", "Dashboard"),

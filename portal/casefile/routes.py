@@ -3,7 +3,7 @@
 from flask import Response, current_app, request
 from flask_login import current_user
 
-from portal import money
+from portal import audit, money
 from portal.casefile import bp, build
 from portal.casefile.contents import gather
 from portal.cases import panels
@@ -25,6 +25,7 @@ def download(case_id: int) -> Response:
     data = build.bundle(contents, locale) if with_documents else build.render(contents, locale)
     response = Response(data, mimetype="application/pdf")
     name = build.filename(case, bundle=with_documents)
+    audit.downloaded(case, name)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

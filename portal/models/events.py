@@ -3,8 +3,20 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import text
 
 from portal.extensions import db
 from portal.models.base import CreatedAt, UTCDateTime, utcnow
@@ -12,12 +24,24 @@ from portal.models.orgs import User
 
 
 class Event(db.Model):
-    """Append-only: who did what, when, to which case, with the state before and after."""
+    """Append-only: who did what, when, to which case, with the state before and after.
+
+    Each event is sealed when its transaction commits (portal.audit): it gets the next place in
+    the chain (`seq`), the hash of the event before it and its own hash over both, so a row
+    changed or removed afterwards is detectable (`flask privacy verify-audit`).
+    """
 
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_case_occurred", "case_id", "occurred_at"),
         Index("ix_events_org_occurred", "organisation_id", "occurred_at"),
+        Index("ix_events_kind_occurred", "kind", "occurred_at"),
+        Index(
+            "ix_events_unsealed",
+            "id",
+            postgresql_where=text("hash IS NULL"),
+            sqlite_where=text("hash IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,8 +56,38 @@ class Event(db.Model):
     # Hidden from the business (an agency's internal note).
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # The chain: set once, at commit, by portal.audit.seal(). The hash covers the case as it
+    # was then (`chained_case_id`): `case_id` may only lose its link (a deleted draft).
+    chained_case_id: Mapped[int | None] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
+
+
+class ImmutableEvent(Exception):
+    """Something tried to change or delete an audit event through the ORM."""
+
+
+@event.listens_for(Event, "before_update")
+def _refuse_event_update(mapper, connection, target: Event) -> None:
+    raise ImmutableEvent(f"Audit event {target.id} is part of the audit trail: it never changes.")
+
+
+@event.listens_for(Event, "before_delete")
+def _refuse_event_delete(mapper, connection, target: Event) -> None:
+    raise ImmutableEvent(f"Audit event {target.id} is part of the audit trail: never deleted.")
+
+
+class AuditChainHead(db.Model):
+    """One row: the last sealed event's place and hash. Locked while a transaction seals."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Notification(CreatedAt, db.Model):

@@ -90,7 +90,12 @@ def _caseworker(case: Case, caseworker_id: int | None) -> User:
 
 
 def accept(case: Case, admin: User, caseworker_id: int | None, today: date | None = None) -> None:
-    """Accept the placement: fix the fee rate, assign the caseworker, start exclusivity."""
+    """Accept the placement: fix the fee rate, assign the caseworker, start exclusivity.
+
+    The case row is locked (and re-read) first, so of two acceptances at once one wins and the
+    other finds it no longer submitted.
+    """
+    case = db.session.get(Case, case.id, with_for_update=True, populate_existing=True)
     if case.status != CaseStatus.SUBMITTED:
         raise DomainError(
             "Only a submitted placement can be accepted"
