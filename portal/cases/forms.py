@@ -751,5 +751,18 @@ class AnswerForm(CleanText, FlaskForm):
     )
 
 
+def own_ids(form: FlaskForm, prefix: str) -> None:
+    """Give the form's fields ids of their own (`prefix-name`), names unchanged, so several
+    forms share the case page without two elements having one id."""
+    for item in form:
+        if item.type != "CSRFTokenField":
+            item.id = f"{prefix}-{item.id}"
+            item.label.field_id = item.id
+
+
 class AddHistoryForm(HistoryFields, AttachmentFields, CleanText, FlaskForm):
     """One more history entry on a case already handed over."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own_ids(self, "history")

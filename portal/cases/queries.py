@@ -3,14 +3,14 @@
 Every lookup goes through `tenancy`; counts and sums are computed in SQL.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from portal.cases import services
+from portal.cases import export, services
 from portal.extensions import db
 from portal.models import (
     Agreement,
@@ -25,6 +25,7 @@ from portal.models import (
     MessageKind,
     Organisation,
     OrgKind,
+    Side,
     User,
 )
 from portal.tenancy import owned, scope
@@ -40,17 +41,88 @@ SORTS = {
     "age_asc": "Newest debt first",
 }
 
+# Every kind of event any feature records (tests/cases/test_timeline.py reads the source to
+# check that none is missing), in plain words. Case events show on the timeline; the others
+# (sign-ins, agreements, users) in the organisation's activity.
 EVENT_LABELS = {
+    # the business's handover
     "case_created": "Draft created",
     "case_edited": "Draft edited",
     "draft_deleted": "Draft deleted",
     "history_added": "History entry added",
     "document_added": "Document added",
+    "document_downloaded": "Document downloaded",
+    "case_file_downloaded": "Case file downloaded",
+    "cases_imported": "Cases imported from a file",
+    "import_mapping_saved": "Column mapping saved",
+    "import_mapping_deleted": "Column mapping deleted",
     "status_changed": "Status changed",
+    "case_reassigned": "Caseworker assigned",
+    # messages between the two sides
     "message_question": "The agency asked a question",
     "message_answer": "The business answered",
     "message_note": "Message",
+    # the agency's casework
+    "contact_logged": "Contact with the debtor logged",
+    "contact_corrected": "Contact log entry corrected",
+    "contact_flagged": "Contact flagged: it broke the rules of contact",
+    "debtor_profile_set": "Debtor's kind recorded",
+    "dispute_raised": "The debtor disputed the debt",
+    "dispute_upheld": "Dispute upheld",
+    "dispute_rejected": "Dispute rejected",
+    # money
+    "payment_recorded": "Payment recorded",
+    "payment_reversed": "Payment reversed",
+    "plan_created": "Payment plan agreed",
+    "plan_completed": "Payment plan completed",
+    "plan_broken": "Payment plan broken",
+    "plan_cancelled": "Payment plan ended",
+    "settlement_proposed": "Settlement offered, waiting for the business",
+    "settlement_accepted": "Settlement agreed",
+    "settlement_approved": "Settlement approved by the business",
+    "settlement_declined": "Settlement declined by the business",
+    "settlement_cancelled": "Settlement ended",
+    "statement_issued": "Remittance statement issued",
+    "statement_received": "Remittance statement marked received",
+    # organisations, agreements and people
+    "agreement_proposed": "Agreement proposed",
+    "agreement_accepted": "Agreement accepted",
+    "agreement_ended": "Agreement ended",
+    "business_invited": "Business invited",
+    "user_invited": "Person invited",
+    "invitation_accepted": "Invitation accepted",
+    "invitation_revoked": "Invitation withdrawn",
+    "user_activated": "Account reactivated",
+    "user_deactivated": "Account deactivated",
+    "signed_in": "Signed in",
+    "account_locked": "Account locked after failed sign-ins",
+    "password_changed": "Password changed",
+    "password_reset_requested": "Password reset requested",
+    "password_reset": "Password reset",
+    "two_factor_enabled": "Two-step sign-in turned on",
+    "two_factor_disabled": "Two-step sign-in turned off",
+    "recovery_codes_replaced": "New recovery codes made",
+    "recovery_code_used": "Signed in with a recovery code",
+    # personal data
+    "debtor_exported": "Debtor's personal data exported",
+    "debtor_erased": "Debtor's personal details erased",
 }
+
+
+def event_label(kind: str) -> str:
+    """The plain-words name of an event kind (a kind without a label still reads as words)."""
+    return EVENT_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+def event_summary(event: Event) -> str:
+    """The event's summary without a repeat of its label ("Payment recorded: Payment recorded:
+    KES 20.00" reads "Payment recorded: KES 20.00")."""
+    summary = event.summary or ""
+    label = event_label(event.kind)
+    for prefix in (label + ": ", label + ":"):
+        if summary.lower().startswith(prefix.lower()):
+            return summary[len(prefix) :].strip()
+    return summary
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -269,11 +341,22 @@ def status_counts(user: User) -> dict[CaseStatus, int]:
 
 
 def history_of(case: Case, user: User) -> list[CorrespondenceEntry]:
-    """The case's correspondence the user may see, oldest first, with attached copies."""
+    """The business's correspondence history on the case (what the user may see of it), oldest
+    first, with attached copies.
+
+    The agency's contact log (its coded entries) is shown by the casework panel, so it is left
+    out here: every entry appears once on the case page.
+    """
     return list(
         db.session.scalars(
             owned(CorrespondenceEntry, user)
-            .where(CorrespondenceEntry.case_id == case.id)
+            .where(
+                CorrespondenceEntry.case_id == case.id,
+                or_(
+                    CorrespondenceEntry.side == Side.BUSINESS,
+                    CorrespondenceEntry.outcome_code.is_(None),
+                ),
+            )
             .options(
                 selectinload(CorrespondenceEntry.documents),
                 selectinload(CorrespondenceEntry.recorded_by),
@@ -342,3 +425,50 @@ def invoice_totals(case: Case) -> dict[str, int]:
     ).one()
     amount, paid = int(row[0]), int(row[1])
     return {"amount": amount, "paid": paid, "outstanding": amount - paid}
+
+
+# --- the CSV export ------------------------------------------------------------------------
+
+EXPORT_HEADER = [
+    "reference",
+    "status",
+    "debtor",
+    "agency",
+    "currency",
+    "balance at placement",
+    "recovered",
+    "balance now",
+    "submitted",
+    "last change",
+]
+
+
+def export_rows(user: User, filters: Filters) -> Iterator[list[str]]:
+    """Every case of the list with these filters (all pages), in the list's order, as CSV rows.
+
+    Fetched in batches; recoveries and charges are summed in SQL per case. A draft's balance
+    now is what its invoices still say is owed.
+    """
+    base = _filtered(user, filters)
+    recovered, charges = export.money_columns(select(Case.id).where(scope(Case, user)))
+    stmt = (
+        base.add_columns(Case.placement_balance_minor, recovered.c.sum, charges.c.sum)
+        .outerjoin(recovered, recovered.c.case_id == Case.id)
+        .outerjoin(charges, charges.c.case_id == Case.id)
+        .order_by(*_order(base, filters.sort))
+    )
+    zone = export.viewer_zone(user)
+    for row in export.streamed(stmt):
+        now = export.balance_now(row.placement_balance_minor, row[-1], row[-2])
+        yield [
+            export.safe_text(row.reference or "Draft"),
+            export.safe_text(export.status_text(row.status, row.close_code)),
+            export.safe_text(row[4]),
+            export.safe_text(row[5]),
+            export.safe_text(row.currency),
+            export.amount(row.placement_balance_minor, row.currency),
+            export.amount(row[-2] or 0, row.currency),
+            export.amount(row.amount if now is None else now, row.currency),
+            export.iso_day(row.submitted_at, zone),
+            export.iso_day(row.changed_at, zone),
+        ]

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from portal.cases import bp, queries, services
+from portal.cases import bp, export, queries, services
 from portal.cases.forms import (
     CHARGE_KINDS,
     ROW_LISTS,
@@ -32,7 +32,7 @@ from portal.cases.forms import (
     read_history,
     typed_outstanding,
 )
-from portal.cases.panels import panels_for
+from portal.cases.panels import SLOTS, in_slot, panels_for
 from portal.documents import services as documents
 from portal.errors import DomainError
 from portal.extensions import db
@@ -64,6 +64,21 @@ def index():
         statuses=list(CaseStatus),
         today=services.local_today(current_user),
         import_url=_import_url(),
+    )
+
+
+@bp.route("/export.csv")
+@requires(*BUSINESS)
+def export_csv():
+    """The list as CSV, with the same filters (every page); streamed."""
+    user = current_user._get_current_object()
+    filters = queries.read_filters(
+        request.args, queries.agency_choices(user), queries.debtor_choices(user)
+    )
+    return export.csv_response(
+        queries.EXPORT_HEADER,
+        lambda: queries.export_rows(user, filters),
+        services.local_today(user),
     )
 
 
@@ -253,15 +268,19 @@ def render_case(case: Case, status: int = 200, panel_forms: dict | None = None, 
     placement = queries.placement_of(case) if case.is_draft and is_business else None
     if placement is not None:
         submit_form.agreement_id.choices = _agreement_choices(placement)
+    shown = panels_for(case, current_user, panel_forms)
+    question = queries.open_question(case, messages)
+    placed = case.status in (CaseStatus.SUBMITTED, CaseStatus.INFO_REQUESTED)
     return render_template(
         "cases/show.html",
         case=case,
         is_business=is_business,
         history=queries.history_of(case, current_user),
         messages=messages,
-        question=queries.open_question(case, messages),
+        question=question,
         timeline=queries.timeline_of(case, current_user),
-        event_labels=queries.EVENT_LABELS,
+        event_label=queries.event_label,
+        event_summary=queries.event_summary,
         totals=queries.invoice_totals(case),
         placement=placement,
         submit_form=submit_form,
@@ -270,14 +289,32 @@ def render_case(case: Case, status: int = 200, panel_forms: dict | None = None, 
         history_form=forms.get("history_form") or AddHistoryForm(formdata=None),
         action=ActionForm(),
         today=services.local_today(current_user),
-        panels=panels_for(case, current_user, panel_forms),
-        placed=case.status in (CaseStatus.SUBMITTED, CaseStatus.INFO_REQUESTED),
+        slots={slot: in_slot(shown, slot) for slot in SLOTS},
+        shown_templates={p.template for p in shown},
+        contents=_contents(case, is_business, shown, question, placement, placed),
+        placed=placed,
         checklist_items=CHECKLIST_ITEMS,
         charge_labels=dict(CHARGE_KINDS),
         checklist_by=db.session.get(User, case.checklist_confirmed_by_id)
         if case.checklist_confirmed_by_id
         else None,
     ), status
+
+
+def _contents(case: Case, is_business: bool, shown, question, placement, placed) -> list:
+    """The page's sections in the order show.html renders them: (id, short name)."""
+
+    def of(slot: str) -> list:
+        return [p.contents for p in in_slot(shown, slot) if p.contents]
+
+    first = [("question", "The agency's question")] if question else []
+    first += [("submit", "Hand it over")] if placement else []
+    details = [("debtor", "Debtor"), *of("main"), ("history", "History")]
+    details += [("invoices", "Invoices"), ("terms", "Contract terms"), ("documents", "Documents")]
+    talk = [] if case.is_draft else [("messages", "Messages")]
+    closing = [("withdraw", "Withdraw")] if is_business and placed else []
+    closing += [("delete", "Delete the draft")] if is_business and case.is_draft else []
+    return [*first, *of("top"), *details, *talk, *closing, *of("bottom"), ("timeline", "Timeline")]
 
 
 def _agreement_choices(placement: queries.Placement) -> list:

@@ -1,5 +1,6 @@
 """The casework forms, and reading the contact form into the service's data."""
 
+import secrets
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -8,12 +9,14 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.cases.forms import own_ids
 from portal.casework.services import PARTY_LABELS, PROFILE_LABELS, RESOLUTIONS, ContactData
 from portal.forms import choices
 from portal.models import (
@@ -61,6 +64,7 @@ class ContactForm(FlaskForm):
     )
     internal = BooleanField("Internal: the business does not see this entry")
     corrects_id = SelectField("This entry corrects", coerce=int, default=0)
+    token = HiddenField(default=lambda: secrets.token_urlsafe(32), validators=[Length(max=64)])
     override_reason = TextAreaField(
         "Why the rules of contact were broken",
         validators=[Length(max=2000)],
@@ -83,6 +87,10 @@ class ContactForm(FlaskForm):
                 ),
             ]
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own_ids(self, "contact")
 
 
 class ProfileForm(FlaskForm):
@@ -118,6 +126,10 @@ class MessageForm(FlaskForm):
         "Message", validators=[DataRequired("Write the message."), Length(max=5000)]
     )
     internal = BooleanField("Internal note: only your agency sees it")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own_ids(self, "message")
 
 
 def read_contact(form: ContactForm, case: Case, user: User) -> ContactData | None:
@@ -159,6 +171,7 @@ def read_contact(form: ContactForm, case: Case, user: User) -> ContactData | Non
         internal=bool(form.internal.data),
         override_reason=form.override_reason.data or "",
         corrects_id=form.corrects_id.data or None,
+        token=(form.token.data or "").strip(),
         **picked,
     )
 

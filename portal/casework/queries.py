@@ -2,14 +2,15 @@
 compliance view of flagged contacts. Every lookup goes through tenancy."""
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased, selectinload
 
+from portal.cases import export
 from portal.casework import services
 from portal.casework.contact_rules import ContactDecision
 from portal.extensions import db
@@ -21,7 +22,9 @@ from portal.models import (
     CaseStatus,
     ContactOutcome,
     CorrespondenceEntry,
+    Debtor,
     Dispute,
+    Organisation,
     Role,
     Side,
     User,
@@ -32,11 +35,15 @@ from portal.tenancy import owned
 OPEN = tuple(s for s in services.WORKING)
 
 
+PAGE_SIZE = 50
+
+
 @dataclass
 class WorkRow:
     case: Case
     decision: ContactDecision
     dispute: Dispute | None = None
+    balance: int | None = None  # at placement, plus charges, less what was recovered
 
     def overdue(self, today: date) -> bool:
         return self.case.next_action_on is not None and self.case.next_action_on < today
@@ -49,16 +56,49 @@ class Promise:
 
 
 @dataclass
+class Held:
+    """A case on hold, with the dispute it waits on."""
+
+    case: Case
+    dispute: Dispute | None
+
+
+@dataclass
+class WorkFilters:
+    """The worklist's filters: a caseworker (an admin's choice), a status, the page."""
+
+    caseworker_id: int | None = None
+    status: CaseStatus | None = None
+    page: int = 1
+
+    def args(self, **changes) -> dict[str, str | int]:
+        """The query string for these filters, with changes (e.g. another page)."""
+        values = {
+            "caseworker": self.caseworker_id or "",
+            "status": self.status.value if self.status else "",
+            "page": self.page,
+        } | changes
+        return {k: v for k, v in values.items() if v not in ("", None) and (k, v) != ("page", 1)}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.caseworker_id or self.status)
+
+
+@dataclass
 class Worklist:
     rows: list[WorkRow]
     today: date
+    filters: WorkFilters = field(default_factory=WorkFilters)
+    total: int = 0
+    pages: int = 1
     promises_today: list[Promise] = field(default_factory=list)
     broken_plans: list[Arrangement] = field(default_factory=list)
-    caseworker_id: int | None = None
+    on_hold: list[Held] = field(default_factory=list)
 
     @property
-    def on_hold(self) -> list[WorkRow]:
-        return [r for r in self.rows if r.case.status == CaseStatus.ON_HOLD]
+    def caseworker_id(self) -> int | None:
+        return self.filters.caseworker_id
 
 
 def caseworkers(user: User) -> list[User]:
@@ -74,27 +114,87 @@ def read_caseworker(args: Mapping[str, str], user: User) -> int | None:
     return known.get((args.get("caseworker") or "").strip())
 
 
-def worklist(user: User, at: datetime, caseworker_id: int | None = None) -> Worklist:
-    """The user's open cases by next action (a caseworker sees only theirs: tenancy), each with
-    whether the debtor may be called now; promises due today; broken plans."""
-    stmt = (
-        owned(Case, user)
-        .where(Case.status.in_(OPEN))
-        .options(
-            selectinload(Case.debtor),
-            selectinload(Case.business),
-            selectinload(Case.agreement),
-            selectinload(Case.assigned_to),
-        )
-        .order_by(Case.next_action_on.asc().nulls_last(), Case.accepted_at, Case.id)
+def read_filters(args: Mapping[str, str], user: User) -> WorkFilters:
+    """The worklist's filters from the query string; anything unknown is ignored."""
+    statuses = {s.value: s for s in OPEN}
+    page = (args.get("page") or "").strip()
+    return WorkFilters(
+        caseworker_id=read_caseworker(args, user),
+        status=statuses.get((args.get("status") or "").strip()),
+        page=int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 else 1,
     )
-    if caseworker_id is not None:
-        stmt = stmt.where(Case.assigned_to_id == caseworker_id)
-    cases = list(db.session.scalars(stmt))
-    ids = [c.id for c in cases]
+
+
+def open_cases(user: User, filters: WorkFilters) -> Select:
+    """The open cases the user works (a caseworker sees only theirs: tenancy), filtered."""
+    stmt = owned(Case, user).where(Case.status.in_([filters.status] if filters.status else OPEN))
+    if filters.caseworker_id is not None:
+        stmt = stmt.where(Case.assigned_to_id == filters.caseworker_id)
+    return stmt
+
+
+WORK_ORDER = (Case.next_action_on.asc().nulls_last(), Case.accepted_at, Case.id)
+
+
+def with_balance(stmt: Select, case_ids: Select) -> Select:
+    """`stmt` (selecting cases) with each case's balance now, summed in SQL."""
+    recovered, charges = export.money_columns(case_ids)
+    balance = (
+        Case.placement_balance_minor
+        + func.coalesce(charges.c.sum, 0)
+        - func.coalesce(recovered.c.sum, 0)
+    )
+    return (
+        stmt.add_columns(balance.label("balance"))
+        .outerjoin(recovered, recovered.c.case_id == Case.id)
+        .outerjoin(charges, charges.c.case_id == Case.id)
+    )
+
+
+def worklist(user: User, at: datetime, filters: WorkFilters | None = None) -> Worklist:
+    """One page of the user's open cases by next action, each with its balance now and whether
+    the debtor may be called now; over all of them: promises due today, broken plans and the
+    cases on hold."""
+    filters = filters or WorkFilters()
+    base = open_cases(user, filters)
+    ids = base.with_only_columns(Case.id).order_by(None)
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    filters.page = min(filters.page, pages)
+    page = db.session.execute(
+        with_balance(base, ids)
+        .options(*_case_loads())
+        .order_by(*WORK_ORDER)
+        .limit(PAGE_SIZE)
+        .offset((filters.page - 1) * PAGE_SIZE)
+    ).all()
+    today = at.astimezone(ZoneInfo(user.zone)).date()
+    return Worklist(
+        rows=_rows([(row[0], row.balance) for row in page], at),
+        today=today,
+        filters=filters,
+        total=total,
+        pages=pages,
+        promises_today=_promises_on(today, ids),
+        broken_plans=_broken_plans(ids),
+        on_hold=_on_hold(base),
+    )
+
+
+def _case_loads() -> list:
+    return [
+        selectinload(Case.debtor),
+        selectinload(Case.business),
+        selectinload(Case.agreement),
+        selectinload(Case.assigned_to),
+    ]
+
+
+def _rows(cases: list[tuple[Case, int | None]], at: datetime) -> list[WorkRow]:
+    ids = [c.id for c, _ in cases]
     logs = _logs(ids)
     disputes = _open_disputes(ids)
-    rows = [
+    return [
         WorkRow(
             case=c,
             decision=services.decide(
@@ -104,18 +204,23 @@ def worklist(user: User, at: datetime, caseworker_id: int | None = None) -> Work
                 on_hold=c.status == CaseStatus.ON_HOLD or c.id in disputes,
             ),
             dispute=disputes.get(c.id),
+            balance=None if balance is None else int(balance),
         )
-        for c in cases
+        for c, balance in cases
     ]
-    today = at.astimezone(ZoneInfo(user.zone)).date()
-    by_id = {c.id: c for c in cases}
-    return Worklist(
-        rows=rows,
-        today=today,
-        promises_today=_promises_on(today, logs, by_id),
-        broken_plans=_broken_plans(ids),
-        caseworker_id=caseworker_id,
+
+
+def _on_hold(base: Select) -> list[Held]:
+    """The filtered cases on hold, each with its open dispute."""
+    cases = list(
+        db.session.scalars(
+            base.where(Case.status == CaseStatus.ON_HOLD)
+            .options(selectinload(Case.debtor), selectinload(Case.business))
+            .order_by(*WORK_ORDER)
+        )
     )
+    disputes = _open_disputes([c.id for c in cases])
+    return [Held(c, disputes.get(c.id)) for c in cases]
 
 
 def _logs(case_ids: list[int]) -> dict[int, list[CorrespondenceEntry]]:
@@ -145,22 +250,26 @@ def _open_disputes(case_ids: list[int]) -> dict[int, Dispute]:
     return {d.case_id: d for d in rows}
 
 
-def _promises_on(
-    day: date, logs: dict[int, list[CorrespondenceEntry]], cases: dict[int, Case]
-) -> list[Promise]:
-    """Promises to pay (that still stand, not corrected away) falling due on `day`."""
-    promises = [
-        Promise(cases[case_id], entry)
-        for case_id, entries in logs.items()
-        for entry in services.effective(entries)
-        if entry.outcome_code == ContactOutcome.PROMISE_TO_PAY and entry.promise_date == day
-    ]
+def _promises_on(day: date, case_ids: Select) -> list[Promise]:
+    """Promises to pay (that still stand: no later entry corrects them) falling due on `day`."""
+    correction = aliased(CorrespondenceEntry)
+    corrected = select(correction.id).where(correction.corrects_id == CorrespondenceEntry.id)
+    entries = db.session.scalars(
+        select(CorrespondenceEntry)
+        .where(
+            CorrespondenceEntry.case_id.in_(case_ids),
+            CorrespondenceEntry.side == Side.AGENCY,
+            CorrespondenceEntry.outcome_code == ContactOutcome.PROMISE_TO_PAY,
+            CorrespondenceEntry.promise_date == day,
+            ~corrected.exists(),
+        )
+        .options(selectinload(CorrespondenceEntry.case).selectinload(Case.debtor))
+    )
+    promises = [Promise(e.case, e) for e in entries]
     return sorted(promises, key=lambda p: (p.case.reference or "", p.entry.id))
 
 
-def _broken_plans(case_ids: list[int]) -> list[Arrangement]:
-    if not case_ids:
-        return []
+def _broken_plans(case_ids: Select) -> list[Arrangement]:
     return list(
         db.session.scalars(
             select(Arrangement)
@@ -173,6 +282,80 @@ def _broken_plans(case_ids: list[int]) -> list[Arrangement]:
             .order_by(Arrangement.broken_at.desc().nulls_last(), Arrangement.id.desc())
         )
     )
+
+
+# --- the CSV export --------------------------------------------------------------------------
+
+EXPORT_HEADER = [
+    "reference",
+    "status",
+    "debtor",
+    "business",
+    "currency",
+    "balance at placement",
+    "recovered",
+    "balance now",
+    "submitted",
+    "last change",
+    "caseworker",
+]
+
+
+def export_rows(user: User, filters: WorkFilters) -> Iterator[list[str]]:
+    """Every case of the worklist with these filters (all pages), in its order, as CSV rows."""
+    base = open_cases(user, filters)
+    recovered, charges = export.money_columns(base.with_only_columns(Case.id).order_by(None))
+    business, worker = aliased(Organisation), aliased(User)
+    stmt = (
+        base.with_only_columns(
+            Case.reference,
+            Case.status,
+            Case.close_code,
+            Debtor.name,
+            business.name,
+            Case.currency,
+            Case.placement_balance_minor,
+            recovered.c.sum,
+            charges.c.sum,
+            Case.submitted_at,
+            func.coalesce(Case.updated_at, Case.created_at),
+            worker.name,
+        )
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .join(business, business.id == Case.business_id)
+        .outerjoin(worker, worker.id == Case.assigned_to_id)
+        .outerjoin(recovered, recovered.c.case_id == Case.id)
+        .outerjoin(charges, charges.c.case_id == Case.id)
+        .order_by(*WORK_ORDER)
+    )
+    zone = export.viewer_zone(user)
+    for (
+        ref,
+        status,
+        code,
+        debtor,
+        client,
+        cur,
+        placed,
+        got,
+        added,
+        sent,
+        changed,
+        who,
+    ) in export.streamed(stmt):
+        yield [
+            export.safe_text(ref),
+            export.safe_text(export.status_text(status, code)),
+            export.safe_text(debtor),
+            export.safe_text(client),
+            export.safe_text(cur),
+            export.amount(placed, cur),
+            export.amount(got or 0, cur),
+            export.amount(export.balance_now(placed, added, got), cur),
+            export.iso_day(sent, zone),
+            export.iso_day(changed, zone),
+            export.safe_text(who),
+        ]
 
 
 def flagged_contacts(user: User) -> list[CorrespondenceEntry]:

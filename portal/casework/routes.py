@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.cases import panels
+from portal.cases import export, panels
 from portal.cases.routes import render_case
+from portal.cases.services import local_today
 from portal.casework import queries, services
 from portal.casework.contact_rules import CALL_CHANNEL
 from portal.casework.forms import (
@@ -42,13 +43,25 @@ BUSINESS = (Role.BUSINESS_ADMIN, Role.BUSINESS_MEMBER)
 @bp.route("/work")
 @requires(*AGENCY)
 def worklist():
-    caseworker_id = queries.read_caseworker(request.args, current_user)
+    filters = queries.read_filters(request.args, current_user)
     is_admin = current_user.role == Role.AGENCY_ADMIN
     return render_template(
         "casework/worklist.html",
-        work=queries.worklist(current_user, services.now(), caseworker_id),
+        work=queries.worklist(current_user, services.now(), filters),
         is_admin=is_admin,
         caseworkers=queries.caseworkers(current_user) if is_admin else [],
+        statuses=queries.OPEN,
+    )
+
+
+@bp.route("/work/export.csv")
+@requires(*AGENCY)
+def export_csv():
+    """The worklist as CSV, with the same filters (every page); streamed."""
+    user = current_user._get_current_object()
+    filters = queries.read_filters(request.args, user)
+    return export.csv_response(
+        queries.EXPORT_HEADER, lambda: queries.export_rows(user, filters), local_today(user)
     )
 
 
@@ -80,13 +93,16 @@ def log_contact(case_id: int):
     data = read_contact(form, case, current_user)
     if valid and data is not None:
         try:
-            entry = services.log_contact(case, current_user, data, services.now())
+            entry, new = services.log_contact_once(case, current_user, data, services.now())
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error) or flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_logged_message(entry, case), "success")
+            if new:
+                flash(_logged_message(entry, case), "success")
+            else:
+                flash("This contact was already logged: it was not logged twice.", "info")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="contacts"))
     return render_case(case, 422, panel_forms={"contact_form": form})
 
@@ -198,7 +214,9 @@ def post_message(case_id: int):
 # --- the case page panels ------------------------------------------------------------------------
 
 
-@panels.panel("casework/_rules.html", order=10)
+@panels.panel(
+    "casework/_rules.html", order=10, slot="top", contents=("contact-rules", "May we call?")
+)
 def rules_panel(case: Case, user: User, forms: dict) -> dict | None:
     """May we contact the debtor now? For the agency, on a case it works."""
     if not user.is_agency or case.status not in services.WORKING:
@@ -225,15 +243,18 @@ def rules_panel(case: Case, user: User, forms: dict) -> dict | None:
     }
 
 
-@panels.panel("casework/_dispute.html", order=12)
+@panels.panel("casework/_dispute.html", order=30, slot="main", contents=("dispute", "Dispute"))
 def dispute_panel(case: Case, user: User, forms: dict) -> dict | None:
     """The open dispute (the business resolves it), past ones, and raising one (the agency)."""
     disputes = services.disputes_of(case)
     can_raise = user.is_agency and case.status in services.WORKING and not disputes_open(disputes)
     if not disputes and not can_raise:
         return None
+    open_one = next((d for d in disputes if d.resolution is None), None)
     return {
-        "open": next((d for d in disputes if d.resolution is None), None),
+        # An open dispute needs a decision: it goes first, before the money.
+        **({"slot": "top", "order": 12} if open_one is not None else {}),
+        "open": open_one,
         "past": [d for d in disputes if d.resolution is not None],
         "can_raise": can_raise and case.status != CaseStatus.ON_HOLD,
         "dispute_form": forms.get("dispute_form") or DisputeForm(formdata=None),
@@ -251,7 +272,9 @@ def _people(disputes) -> list[User]:
     return [db.session.get(User, i) for i in sorted(ids)]
 
 
-@panels.panel("casework/_contacts.html", order=20)
+@panels.panel(
+    "casework/_contacts.html", order=20, slot="main", contents=("contacts", "Contact log")
+)
 def contacts_panel(case: Case, user: User, forms: dict) -> dict | None:
     """The agency's contact log: the agency adds to it; the business reads it."""
     log = queries.contact_log(case, user)
@@ -274,9 +297,9 @@ def contacts_panel(case: Case, user: User, forms: dict) -> dict | None:
     }
 
 
-@panels.panel("casework/_message_form.html", order=90)
+@panels.panel("casework/_message_form.html", order=90, slot="messages")
 def message_panel(case: Case, user: User, forms: dict) -> dict | None:
-    """Write to the other side (the thread itself is the case page's #messages section)."""
+    """Write to the other side, under the thread (the case page's #messages section)."""
     if case.is_draft:
         return None
     return {"form": forms.get("message_form") or MessageForm(formdata=None)}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit, lifecycle, money
 from portal.casework.contact_rules import (
@@ -195,6 +196,30 @@ class ContactData:
     internal: bool = False
     override_reason: str = ""
     corrects_id: int | None = None
+    token: str = ""  # the form's one-time token: the same token records once
+
+
+def log_contact_once(
+    case: Case, user: User, data: ContactData, at: datetime
+) -> tuple[CorrespondenceEntry, bool]:
+    """Log the contact unless this form's token already did; return the entry and whether it
+    is new (a double-submitted form finds the first entry)."""
+    earlier = logged_with(case, data.token)
+    if earlier is not None:
+        return earlier, False
+    return log_contact(case, user, data, at), True
+
+
+def logged_with(case: Case, token: str) -> CorrespondenceEntry | None:
+    """The contact this form's token already recorded, if any."""
+    if not token:
+        return None
+    earlier = db.session.scalars(
+        select(CorrespondenceEntry).where(CorrespondenceEntry.idempotency_key == token)
+    ).first()
+    if earlier is not None and earlier.case_id != case.id:
+        raise DomainError("This form was already used: reload the page and enter it again.")
+    return earlier
 
 
 def log_contact(case: Case, user: User, data: ContactData, at: datetime) -> CorrespondenceEntry:
@@ -224,6 +249,7 @@ def log_contact(case: Case, user: User, data: ContactData, at: datetime) -> Corr
     if data.next_action_on or data.promise_date:
         case.next_action_on = data.next_action_on or data.promise_date
     _record_contact(case, user, entry, corrected)
+    lifecycle.start_collection(case, actor=user, because="first contact logged")
     if data.outcome == ContactOutcome.DISPUTE_RAISED and case.status != S.ON_HOLD:
         raise_dispute(case, user, data.notes, at)
     return entry
@@ -327,11 +353,15 @@ def _entry(
         override_reason=reason if breach else None,
         internal=data.internal,
         corrects_id=data.corrects_id or None,
+        idempotency_key=data.token or None,
         recorded_by_id=user.id,
         recorded_at=at,
     )
-    db.session.add(entry)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except IntegrityError:  # the same token committed by a request we did not wait for
+        raise DomainError("This contact was already logged.") from None
     return entry
 
 
@@ -344,16 +374,23 @@ def _record_contact(
         summary += f", {amount} by {entry.promise_date:%d %b %Y}"
     if corrected is not None:
         summary += f" (corrects the entry of {corrected.occurred_at:%d %b %Y %H:%M} UTC)"
-    if entry.rule_breach:
-        summary += f"; broke the rules of contact ({flagged_rules(entry)}): {entry.override_reason}"
     audit.record(
         "contact_corrected" if corrected else "contact_logged",
         case=case,
         summary=summary,
         internal=entry.internal,
         actor=user,
-        after={"entry_id": entry.id, "rule_breach": entry.rule_breach},
+        after={"entry_id": entry.id},
     )
+    if entry.rule_breach:  # the compliance review is the agency's own: the business never sees it
+        audit.record(
+            "contact_flagged",
+            case=case,
+            summary=f"Broke the rules of contact ({flagged_rules(entry)}): {entry.override_reason}",
+            internal=True,
+            actor=user,
+            after={"entry_id": entry.id, "rules": entry.breached_rules},
+        )
 
 
 def _direction_word(entry: CorrespondenceEntry) -> str:

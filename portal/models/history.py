@@ -107,6 +107,8 @@ class CorrespondenceEntry(db.Model):
     override_reason: Mapped[str | None] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("correspondence.id"))
+    # The contact form's one-time token: a double submit records the contact once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -9,6 +9,7 @@ from tests.access_rules import BUSINESS
 
 ACCESS = {
     "cases.index": BUSINESS,
+    "cases.export_csv": BUSINESS,
     "cases.new": BUSINESS,
     "cases.edit": BUSINESS,
     "cases.show": frozenset(Role),

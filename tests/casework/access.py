@@ -7,6 +7,7 @@ from tests.access_rules import AGENCY, BUSINESS, EVERYONE
 
 ACCESS = {
     "casework.worklist": AGENCY,
+    "casework.export_csv": AGENCY,
     "casework.compliance": frozenset({Role.AGENCY_ADMIN}),
     "casework.log_contact": AGENCY,
     "casework.set_profile": AGENCY,

@@ -53,7 +53,7 @@ def test_contact_breaking_a_rule_needs_an_override_reason(client, auth, world, m
     response = post(client, case, notes="Tried again")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="override_reason-error"' in page and "the limit is 1 a day" in page
+    assert 'id="contact-override_reason-error"' in page and "the limit is 1 a day" in page
     assert "Tried again" in page  # nothing typed is lost
     assert len(entries(case)) == 1
 
@@ -103,7 +103,7 @@ def test_contact_in_the_future_is_refused_beside_the_field(client, auth, world, 
     auth.login(world.caseworker)
     response = post(client, case, occurred_at="2026-03-03T12:00")
     assert response.status_code == 422
-    assert 'id="occurred_at-error"' in response.get_data(as_text=True)
+    assert 'id="contact-occurred_at-error"' in response.get_data(as_text=True)
     assert entries(case) == []
 
 
@@ -115,7 +115,7 @@ def test_promise_to_pay_needs_amount_and_date_and_sets_the_next_action(
     auth.login(world.caseworker)
     response = post(client, case, party_reached="debtor", outcome="promise_to_pay")
     assert response.status_code == 422
-    assert 'id="promise_amount-error"' in response.get_data(as_text=True)
+    assert 'id="contact-promise_amount-error"' in response.get_data(as_text=True)
     response = post(
         client,
         case,
@@ -136,7 +136,7 @@ def test_someone_must_be_reached_for_a_conversation(client, auth, world, monkeyp
     auth.login(world.caseworker)
     response = post(client, case, party_reached="nobody", outcome="refusal")
     assert response.status_code == 422
-    assert 'id="party_reached-error"' in response.get_data(as_text=True)
+    assert 'id="contact-party_reached-error"' in response.get_data(as_text=True)
 
 
 def test_request_to_stop_contact_stops_further_contact(client, auth, world, monkeypatch):
@@ -182,10 +182,12 @@ def test_correction_needs_a_note_and_an_entry_of_this_case(client, auth, world, 
     freeze(monkeypatch, at(NAIROBI, 2026, 3, 3, 10, 30))
     auth.login(world.caseworker)
     response = post(client, case, corrects_id=str(mine.id))
-    assert response.status_code == 422 and 'id="notes-error"' in response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="contact-notes-error"' in response.get_data(
+        as_text=True
+    )
     response = post(client, case, corrects_id=str(foreign.id), notes="Fix")
     assert response.status_code == 422
-    assert 'id="corrects_id-error"' in response.get_data(as_text=True)
+    assert 'id="contact-corrects_id-error"' in response.get_data(as_text=True)
     assert len(entries(case)) == 1
 
 

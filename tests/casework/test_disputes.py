@@ -38,7 +38,7 @@ def test_dispute_puts_on_hold_blocks_contact_and_notifies_the_business(
     # Contact logged while on hold breaks the rules: an override is required.
     response = client.post(f"/cases/{case.id}/contacts", data=contact_form())
     assert response.status_code == 422
-    assert 'id="override_reason-error"' in response.get_data(as_text=True)
+    assert 'id="contact-override_reason-error"' in response.get_data(as_text=True)
     assert db.session.scalars(select(Event).where(Event.kind == "dispute_raised")).one()
 
 

@@ -59,7 +59,7 @@ def test_empty_message_refused_beside_the_field(client, auth, world):
     auth.login(world.caseworker)
     response = send(client, case, "   ")
     assert response.status_code == 422
-    assert 'id="body-error"' in response.get_data(as_text=True)
+    assert 'id="message-body-error"' in response.get_data(as_text=True)
 
 
 def test_no_messages_on_a_draft(client, auth, world):
