@@ -98,3 +98,9 @@ def reopen(case: Case, reason: str, *, actor: User) -> None:
     if not reason.strip():
         raise DomainError("Say why the case is reopened.", field="reason")
     _change(case, S.IN_COLLECTION, f"Reopened: {reason.strip()}", None, actor)
+
+
+def start_collection(case: Case, *, actor: User | None, because: str) -> None:
+    """An accepted case is in collection from the agency's first contact or payment on it."""
+    if case.status == S.ACCEPTED:
+        move(case, S.IN_COLLECTION, summary=f"Collection started: {because}", actor=actor)

@@ -364,6 +364,7 @@ def reverse_payment(
 
 
 def _after_money_moved(case: Case, user: User | None, plan: Arrangement | None) -> None:
+    lifecycle.start_collection(case, actor=user, because="first payment recorded")
     if plan is not None and plan.status == AS.ACTIVE:
         allocate(plan)
         if all(i.status == InstalmentStatus.PAID for i in plan.instalments):
