@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app portal
 
-.PHONY: run test e2e e2e-deps chromium install install-test migrate seed lint format check clean
+.PHONY: run test e2e e2e-deps chromium install install-test migrate seed lint format check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ format: install
 ## check: the models and the migrations agree
 check: install
 	$(FLASK) db check
+
+## bench: the performance figures beside their floors (README, "Performance"); bench/results.json
+## BENCH_SCALE=0.01 for a quick run; BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL
+BENCH_SCALE ?= 1
+bench: install
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -66,7 +66,11 @@ def promises_due(today: date) -> ColumnElement[bool]:
             ),
         ),
     )
-    corrected = exists().where(correction.corrects_id == CorrespondenceEntry.id)
+    # Not correlated: the database reads the (few) corrections once, instead of scanning the
+    # whole log for each promise (corrects_id has no index).
+    corrected = CorrespondenceEntry.id.in_(
+        select(correction.corrects_id).where(correction.corrects_id.is_not(None))
+    )
     return and_(
         CorrespondenceEntry.promise_date.is_not(None),
         CorrespondenceEntry.promise_date <= today,
