@@ -6,6 +6,7 @@ otherwise they are skipped with the reason printed in the header and the summary
 Screenshots of the main pages go to tests/e2e/screenshots/ (kept out of git).
 """
 
+import itertools
 import os
 import shutil
 import socket
@@ -107,6 +108,9 @@ def portal(tmp_path_factory) -> Iterator[Portal]:
         "PORTAL_INSTANCE_DIR": str(instance),
         "SECRET_KEY": "e2e-only-secret-key-not-for-anything-else",
         "PYTHONUNBUFFERED": "1",
+        # Every journey signs its people in from 127.0.0.1: the per-address budget of sign-in
+        # forms (30 per 15 minutes by default) would soon refuse them. The throttle stays on.
+        "SIGN_IN_RATE_LIMIT": "1000 per 15 minutes",
     }
     port = _free_port()
     server = Portal(f"http://127.0.0.1:{port}", env)
@@ -163,7 +167,7 @@ class Person:
 
     PASSWORD = "demo-password-1"
 
-    def __init__(self, browser, portal: Portal, email: str, journey: str):
+    def __init__(self, browser, portal: Portal, email: str, journey: str, shots: Iterator[int]):
         self.context = browser.new_context(
             base_url=portal.url,
             viewport={"width": 1280, "height": 900},
@@ -172,11 +176,20 @@ class Person:
             timezone_id="Africa/Nairobi",
         )
         self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)  # a page of this portal answers in well under that
         self.email = email
         self.journey = journey
-        self._shots = 0
+        self._shots = shots  # shared by everyone in the journey: the files sort in its order
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._on_console)
+
+    def _on_console(self, message) -> None:
+        """The security policy forbids inline scripts and styles: a page that has one is a bug."""
+        if message.type == "error" and "Content Security Policy" in message.text:
+            blocked = f"{self.page.url}: {message.text.split('. Either')[0]}"
+            if blocked not in self.errors:
+                self.errors.append(blocked)
 
     def sign_in(self) -> "Person":
         page = self.page
@@ -185,17 +198,19 @@ class Person:
         page.get_by_label("Password").fill(self.PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
-        assert "/login" not in page.url, f"{self.email} could not sign in"
+        if "/login" in page.url:
+            said = " ".join(page.locator("body").inner_text().split())[:400]
+            raise AssertionError(f"{self.email} could not sign in; the page says: {said}")
         return self
 
     def shot(self, name: str) -> None:
-        self._shots += 1
-        path = SCREENSHOTS / f"{self.journey}-{self._shots:02d}-{name}.png"
+        path = SCREENSHOTS / f"{self.journey}-{next(self._shots):02d}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
 
-    def close(self) -> None:
+    def close(self) -> list[str]:
+        """Close the browser session; return the errors its pages had."""
         self.context.close()
-        assert not self.errors, f"JavaScript errors on the page: {self.errors}"
+        return [f"{self.email}: {error}" for error in self.errors]
 
 
 @pytest.fixture
@@ -203,12 +218,13 @@ def person(browser, portal, request):
     """`person(email)` opens a browser session signed in as that demo user."""
     opened: list[Person] = []
     journey = request.node.name.removeprefix("test_")[:40]
+    shots = itertools.count(1)
 
     def open_as(email: str) -> Person:
-        who = Person(browser, portal, email, journey).sign_in()
+        who = Person(browser, portal, email, journey, shots).sign_in()
         opened.append(who)
         return who
 
     yield open_as
-    for who in opened:
-        who.close()
+    errors = [error for who in opened for error in who.close()]
+    assert not errors, "Errors in the browser:\n" + "\n".join(errors)
