@@ -7,7 +7,9 @@ from portal.auth.passwords import MIN_LENGTH
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+        "E-mail",
+        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         "Password",
