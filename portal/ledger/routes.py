@@ -228,10 +228,11 @@ def record_payment(case_id: int):
 def _recorded_message(case: Case, recovery: Recovery) -> str:
     from portal.money import format_money
 
-    text = (
-        f"Payment of {format_money(recovery.amount_minor, case.currency)} recorded; "
-        f"fee {format_money(recovery.fee_minor + recovery.tax_minor, case.currency)}."
-    )
+    fee = format_money(recovery.fee_minor, case.currency)
+    text = f"Payment of {format_money(recovery.amount_minor, case.currency)} recorded; fee {fee}"
+    if recovery.tax_minor:
+        text += f" plus {format_money(recovery.tax_minor, case.currency)} tax on it"
+    text += f", net {format_money(recovery.net_minor, case.currency)}."
     if case.status == CaseStatus.CLOSED:
         text += f" The case is closed: {case.close_code.label.lower()}."
     return text
