@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from portal.demo import seed
 from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, Organisation, Role, User
+from tests import factories
 
 
 def _count(model) -> int:
@@ -41,11 +42,9 @@ def test_seed_demo_holds_the_promised_organisations_and_agreements(app, client):
 
 
 def test_seed_demo_if_empty_leaves_a_used_database_alone(app):
-    runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
-    db.session.execute(db.delete(Agreement).where(Agreement.id > 0))
+    factories.user(factories.organisation(name="A business already at work"))
     db.session.commit()
-    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
     assert "not loaded again" in result.output
     assert _count(Agreement) == 0
 
