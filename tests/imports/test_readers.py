@@ -25,28 +25,11 @@ from portal.imports.readers import (
     read_table,
     suggest_mapping,
 )
+from tests.imports.helpers import PLAIN_COLUMNS as PLAIN_MAPPING
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 11, 23)
 PLAIN_HEADER = "debtor_name,invoice_number,issue_date,due_date,amount,paid,currency,country"
-PLAIN_MAPPING = {
-    "account_number": "account_number",
-    "debtor_name": "debtor_name",
-    "debtor_kind": "debtor_type",
-    "contact_person": "contact_person",
-    "email": "email",
-    "phone": "phone",
-    "address": "address",
-    "city": "city",
-    "country": "country",
-    "invoice_number": "invoice_number",
-    "issue_date": "issue_date",
-    "due_date": "due_date",
-    "amount": "amount",
-    "paid": "paid",
-    "currency": "currency",
-    "notes": "notes",
-}
 KAMAU = "Kamau Hardware & Sons"
 
 
