@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import audit, lifecycle, money
 from portal.agreements.services import fee_schedule
@@ -42,16 +43,17 @@ WAITING = (CaseStatus.SUBMITTED, CaseStatus.INFO_REQUESTED)
 
 def queue(user: User) -> list[tuple[Case, int]]:
     """Placements waiting for an answer, the late ones first, each with its history count."""
+    waiting = owned(Case, user).where(Case.status.in_(WAITING))
     counts = (
         select(CorrespondenceEntry.case_id, func.count().label("n"))
+        .where(CorrespondenceEntry.case_id.in_(waiting.with_only_columns(Case.id)))
         .group_by(CorrespondenceEntry.case_id)
         .subquery()
     )
     stmt = (
-        owned(Case, user)
-        .add_columns(func.coalesce(counts.c.n, 0))
+        waiting.add_columns(func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.case_id == Case.id)
-        .where(Case.status.in_(WAITING))
+        .options(selectinload(Case.debtor), selectinload(Case.business))
         .order_by(Case.answer_due_at, Case.submitted_at)
     )
     return [(case, n) for case, n in db.session.execute(stmt).all()]

@@ -134,15 +134,7 @@ LISTS = [
     ("agency_admin", "/work"),
     ("caseworker", "/work"),
     ("agency_admin", "/compliance"),
-    pytest.param(
-        "agency_admin",
-        "/placements/",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="placements.services.queue loads each case's debtor lazily (one query a row); "
-            "the fix belongs to portal/placements: selectinload(Case.debtor, Case.business)",
-        ),
-    ),
+    ("agency_admin", "/placements/"),
     ("agency_admin", "/dashboard"),
     ("caseworker", "/dashboard"),
     ("agency_admin", "/dashboard/working"),
