@@ -38,7 +38,8 @@ def organisation(
         country="KE",
         timezone="Africa/Nairobi",
         currency="KES",
-        case_prefix=fields.pop("case_prefix", f"B{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}")
+        # X..: never one of the fixed prefixes the world uses (ACA, BAO), whatever the count.
+        case_prefix=fields.pop("case_prefix", f"X{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}")
         if kind == OrgKind.BUSINESS
         else None,
         **fields,
