@@ -2,29 +2,19 @@
 
 Built from the app's own url_map: a route missing from the merged ACCESS table fails the suite, so
 every new page states who may use it. Each feature keeps its table in tests/<feature>/access.py
-(ACCESS and FOREIGN). Anonymous users are sent to sign in; a wrong role gets 403; an object of
-another organisation gets 404 (its existence is not confirmed).
+(ACCESS and FOREIGN, merged by tests/access_personas.py). Anonymous users are sent to sign in; a
+wrong role gets 403; an object of another organisation gets 404 (its existence is not confirmed).
+The full eight-persona matrix, with the allowed answers, is tests/test_access_matrix.py.
 """
 
-import importlib
-import importlib.util
-import pkgutil
 import re
 
 import pytest
 
-import tests
 from portal.models import Role
 from tests import factories
+from tests.access_personas import ACCESS, FOREIGN
 from tests.access_rules import AGENCY, PUBLIC
-
-ACCESS: dict = {}
-FOREIGN: dict = {}
-for _module in pkgutil.iter_modules(tests.__path__):
-    if _module.ispkg and importlib.util.find_spec(f"tests.{_module.name}.access"):
-        _table = importlib.import_module(f"tests.{_module.name}.access")
-        ACCESS.update(_table.ACCESS)
-        FOREIGN.update(getattr(_table, "FOREIGN", {}))
 
 
 def _rules(app):
