@@ -32,6 +32,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, insert, text
 
 from portal.auth.passwords import hash_password
+from portal.casework import promises
 from portal.models import (
     CHECKLIST_ITEMS,
     AgeUplift,
@@ -538,6 +539,10 @@ def link_agreements(conn: Connection) -> None:
 # --- history, events, disputes, arrangements ---------------------------------------------------
 
 
+# Contacts made against the rules of contact, with an override reason: a few in a thousand.
+BREACH_SHARE = 0.004
+
+
 def history(conn: Connection, world: World, sizes: Sizes) -> None:
     per_case = (sizes.history - sizes.long_history) / max(1, len(world.cases) - 1)
     rng = world.rng
@@ -573,6 +578,8 @@ def _entry(world: World, case: tuple, k: int, count: int) -> dict:
         "promise_amount_minor": None,
         "promise_date": None,
         "rule_breach": False,
+        "breached_rules": None,
+        "override_reason": None,
         "internal": False,
         "recorded_by_id": case[C_WORKER] if agency_side else world.business_admins[case[C_BUS]],
         "recorded_at": at,
@@ -584,6 +591,12 @@ def _entry(world: World, case: tuple, k: int, count: int) -> dict:
             party_reached="nobody" if outcome in ("no_answer", "wrong_number") else "debtor",
             internal=rng.random() < 0.05,
         )
+        if row["direction"] == "outbound" and rng.random() < BREACH_SHARE:
+            row.update(
+                rule_breach=True,
+                breached_rules="calls_per_day",
+                override_reason="The debtor asked to be called back the same day.",
+            )
         if outcome == "promise_to_pay":
             row.update(
                 promise_amount_minor=rng.randint(1_000, 100_000),
@@ -920,6 +933,7 @@ def generate(url: str, scale: float, seed: int = 8, now: datetime | None = None)
         disputes(conn, world)
         arrangements(conn, world)
         recoveries(conn, world, sizes)
+        promises.refresh_all(conn)  # what the contact log and the ledger keep on each case
         big_statement = statements(conn, world, sizes)
         _reset_sequences(conn)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.cases import export
@@ -20,7 +20,6 @@ from portal.models import (
     ArrangementStatus,
     Case,
     CaseStatus,
-    ContactOutcome,
     CorrespondenceEntry,
     Debtor,
     Dispute,
@@ -251,18 +250,12 @@ def _open_disputes(case_ids: list[int]) -> dict[int, Dispute]:
 
 
 def _promises_on(day: date, case_ids: Select) -> list[Promise]:
-    """Promises to pay (that still stand: no later entry corrects them) falling due on `day`."""
-    correction = aliased(CorrespondenceEntry)
-    corrected = select(correction.id).where(correction.corrects_id == CorrespondenceEntry.id)
+    """Standing promises to pay (the latest on the case, not corrected, not yet kept: see
+    portal/casework/promises.py) falling due on `day`."""
     entries = db.session.scalars(
         select(CorrespondenceEntry)
-        .where(
-            CorrespondenceEntry.case_id.in_(case_ids),
-            CorrespondenceEntry.side == Side.AGENCY,
-            CorrespondenceEntry.outcome_code == ContactOutcome.PROMISE_TO_PAY,
-            CorrespondenceEntry.promise_date == day,
-            ~corrected.exists(),
-        )
+        .join(Case, Case.promise_entry_id == CorrespondenceEntry.id)
+        .where(Case.id.in_(case_ids), Case.promise_due_on == day)
         .options(selectinload(CorrespondenceEntry.case).selectinload(Case.debtor))
     )
     promises = [Promise(e.case, e) for e in entries]
@@ -363,7 +356,7 @@ def flagged_contacts(user: User) -> list[CorrespondenceEntry]:
     return list(
         db.session.scalars(
             owned(CorrespondenceEntry, user)
-            .where(CorrespondenceEntry.rule_breach.is_(True))
+            .where(CorrespondenceEntry.rule_breach == true())
             .options(
                 selectinload(CorrespondenceEntry.case).selectinload(Case.debtor),
                 selectinload(CorrespondenceEntry.recorded_by),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, lifecycle, money
+from portal.casework import promises
 from portal.casework.contact_rules import (
     CALL_CHANNEL,
     ContactAttempt,
@@ -249,6 +250,7 @@ def log_contact(case: Case, user: User, data: ContactData, at: datetime) -> Corr
     if data.next_action_on or data.promise_date:
         case.next_action_on = data.next_action_on or data.promise_date
     _record_contact(case, user, entry, corrected)
+    promises.refresh(case)
     lifecycle.start_collection(case, actor=user, because="first contact logged")
     if data.outcome == ContactOutcome.DISPUTE_RAISED and case.status != S.ON_HOLD:
         raise_dispute(case, user, data.notes, at)

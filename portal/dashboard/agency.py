@@ -7,7 +7,7 @@ the cases assigned to them (tenancy's case scope does that for every query here)
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from portal.dashboard import services as s
@@ -39,46 +39,9 @@ WAITING_SHOWN = 5
 
 
 def promises_due(today: date) -> ColumnElement[bool]:
-    """Contact-log promises to pay dated today or earlier and not yet kept.
-
-    Counted: the latest promise on an open case that no later entry corrects. Kept: the case
-    has received, since the day the promise was made, at least the amount promised (any payment
-    when no amount was given).
-    """
-    later = aliased(CorrespondenceEntry)
-    correction = aliased(CorrespondenceEntry)
-    paid_since = (
-        select(func.coalesce(func.sum(Recovery.amount_minor), 0))
-        .where(
-            Recovery.case_id == CorrespondenceEntry.case_id,
-            Recovery.received_on >= func.date(CorrespondenceEntry.occurred_at),
-        )
-        .scalar_subquery()
-    )
-    newer_promise = exists().where(
-        later.case_id == CorrespondenceEntry.case_id,
-        later.promise_date.is_not(None),
-        or_(
-            later.occurred_at > CorrespondenceEntry.occurred_at,
-            and_(
-                later.occurred_at == CorrespondenceEntry.occurred_at,
-                later.id > CorrespondenceEntry.id,
-            ),
-        ),
-    )
-    # Not correlated: the database reads the (few) corrections once, instead of scanning the
-    # whole log for each promise (corrects_id has no index).
-    corrected = CorrespondenceEntry.id.in_(
-        select(correction.corrects_id).where(correction.corrects_id.is_not(None))
-    )
-    return and_(
-        CorrespondenceEntry.promise_date.is_not(None),
-        CorrespondenceEntry.promise_date <= today,
-        Case.status.in_(s.OPEN),
-        ~newer_promise,
-        ~corrected,
-        paid_since < func.coalesce(CorrespondenceEntry.promise_amount_minor, 1),
-    )
+    """Open cases whose standing promise to pay (portal/casework/promises.py: the latest
+    promise, not corrected, not yet kept) was due today or earlier."""
+    return and_(Case.promise_due_on <= today, Case.status.in_(s.OPEN))
 
 
 def broken_plans() -> ColumnElement[bool]:
@@ -103,8 +66,9 @@ def broken_plans() -> ColumnElement[bool]:
 
 def flagged_contacts(now: datetime) -> ColumnElement[bool]:
     """Contacts logged against the contact rules (with an override reason) in the last 30 days."""
+    # `= true`, not `IS true`: it is what the partial index on flagged contacts is built on.
     return and_(
-        CorrespondenceEntry.rule_breach.is_(True),
+        CorrespondenceEntry.rule_breach == true(),
         CorrespondenceEntry.occurred_at >= now - timedelta(days=FLAG_WINDOW_DAYS),
     )
 
@@ -183,6 +147,7 @@ def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
     admin = user.role == Role.AGENCY_ADMIN
     waiting_count, late_count = waiting_counts(user, now) if admin else (0, 0)
     months = [s.month_start(today, 1), s.month_start(today)]
+    money = money_rows(user, months)
     return AgencyDashboard(
         today=today,
         this_month=months[1],
@@ -192,12 +157,12 @@ def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
         late_count=late_count,
         waiting=waiting_rows(user, now) if admin and waiting_count else [],
         open_cases=open_counts(user),
-        promises_due=_count_entries(user, promises_due(today)),
+        promises_due=_count_cases(user, promises_due(today)),
         broken_plans=_count_plans(user),
         flagged_contacts=_count_entries(user, flagged_contacts(now)),
-        collected=collections(user, months),
-        by_client=by_client(user, months),
-        by_caseworker=by_caseworker(user, months) if admin else [],
+        collected=collections(money),
+        by_client=by_client(user, money),
+        by_caseworker=by_caseworker(user, money) if admin else [],
         active_clients=active_clients(user),
     )
 
@@ -252,6 +217,10 @@ def open_counts(user: User) -> dict[CaseStatus, int]:
     return counts
 
 
+def _count_cases(user: User, rule: ColumnElement[bool]) -> int:
+    return db.session.scalar(select(func.count(Case.id)).where(scope(Case, user), rule))
+
+
 def _count_entries(user: User, rule: ColumnElement[bool]) -> int:
     return db.session.scalar(
         select(func.count(CorrespondenceEntry.id))
@@ -268,28 +237,64 @@ def _count_plans(user: User) -> int:
     )
 
 
-def _collected_columns(months: list[date]):
-    index = s.month_index(Recovery.received_on, months)
-    return index, Recovery.currency, func.sum(Recovery.amount_minor)
-
-
 def _in_months(months: list[date]) -> ColumnElement[bool]:
     end = s.month_start(months[-1], -1)
     return and_(Recovery.received_on >= months[0], Recovery.received_on < end)
 
 
-def collections(user: User, months: list[date]) -> list[Collected]:
-    """Money received last month and this month, per currency (reversals count against)."""
-    index, currency, total = _collected_columns(months)
-    rows = db.session.execute(
-        select(index, currency, total)
+@dataclass(frozen=True)
+class MoneyRow:
+    """Money received in one of the two months, per client, caseworker and currency."""
+
+    client_id: int
+    client: str
+    caseworker_id: int | None
+    caseworker: str | None
+    month: int  # 0: last month, 1: this month
+    currency: str
+    amount: int
+
+
+def money_rows(user: User, months: list[date]) -> list[MoneyRow]:
+    """The two months' collections (reversals count against), grouped once by client,
+    caseworker, month and currency: the totals, the by-client and the by-caseworker figures
+    all add up these rows. Summed from the covering index on recoveries; names are joined to
+    the grouped rows only."""
+    index = s.month_index(Recovery.received_on, months)
+    sums = (
+        select(
+            Case.business_id.label("client_id"),
+            Case.assigned_to_id.label("caseworker_id"),
+            index.label("month"),
+            Recovery.currency.label("currency"),
+            func.sum(Recovery.amount_minor).label("amount"),
+        )
         .join(Case, Case.id == Recovery.case_id)
         .where(scope(Case, user), _in_months(months))
-        .group_by(index, currency)
+        .group_by(Case.business_id, Case.assigned_to_id, index, Recovery.currency)
+        .subquery("sums")
+    )
+    rows = db.session.execute(
+        select(
+            sums.c.client_id,
+            Organisation.name,
+            sums.c.caseworker_id,
+            User.name,
+            sums.c.month,
+            sums.c.currency,
+            sums.c.amount,
+        )
+        .join(Organisation, Organisation.id == sums.c.client_id)
+        .outerjoin(User, User.id == sums.c.caseworker_id)
     ).all()
+    return [MoneyRow(*row[:-1], amount=s.as_int(row[-1])) for row in rows]
+
+
+def collections(money: list[MoneyRow]) -> list[Collected]:
+    """Money received last month and this month, per currency."""
     found: dict[str, Collected] = {}
-    for i, cur, amount in rows:
-        _add_month(found.setdefault(cur, Collected(cur)), i, amount)
+    for row in money:
+        _add_month(found.setdefault(row.currency, Collected(row.currency)), row.month, row.amount)
     return sorted(found.values(), key=lambda c: c.currency)
 
 
@@ -300,53 +305,47 @@ def _add_month(line: Collected, index: int, amount) -> None:
         line.last_month += s.as_int(amount)
 
 
-def _grouped(user: User, key, name, join, months: list[date]) -> list[Group]:
-    """Open cases and the two months' collections, grouped by `key` (client or caseworker)."""
-    opened = db.session.execute(
+def _grouped(opened: list, money: list[tuple[int | None, str | None, MoneyRow]]) -> list[Group]:
+    """Open cases (`opened`: key, name, count) and the two months' collections (`money`: key,
+    name, row), grouped by key (client or caseworker)."""
+    groups: dict[int | None, Group] = {}
+    for ident, label, n in opened:
+        groups.setdefault(ident, Group(ident, label or "")).open_cases = n
+    for ident, label, row in money:
+        group = groups.setdefault(ident, Group(ident, label or ""))
+        line = next((c for c in group.collected if c.currency == row.currency), None)
+        if line is None:
+            line = Collected(row.currency)
+            group.collected.append(line)
+        _add_month(line, row.month, row.amount)
+    for group in groups.values():
+        group.collected.sort(key=lambda c: c.currency)
+    return sorted(groups.values(), key=lambda g: (g.ident is None, g.name.casefold()))
+
+
+def _open_by(user: User, key, name, join) -> list:
+    return db.session.execute(
         select(key, name, func.count(Case.id))
         .select_from(Case)
         .outerjoin(*join)
         .where(scope(Case, user), Case.status.in_(s.WORKING))
         .group_by(key, name)
     ).all()
-    index, currency, total = _collected_columns(months)
-    money = db.session.execute(
-        select(key, name, index, currency, total)
-        .select_from(Recovery)
-        .join(Case, Case.id == Recovery.case_id)
-        .outerjoin(*join)
-        .where(scope(Case, user), _in_months(months))
-        .group_by(key, name, index, currency)
-    ).all()
-    groups: dict[int | None, Group] = {}
-    for ident, label, n in opened:
-        groups.setdefault(ident, Group(ident, label or "")).open_cases = n
-    for ident, label, i, cur, amount in money:
-        group = groups.setdefault(ident, Group(ident, label or ""))
-        line = next((c for c in group.collected if c.currency == cur), None)
-        if line is None:
-            line = Collected(cur)
-            group.collected.append(line)
-        _add_month(line, i, amount)
-    for group in groups.values():
-        group.collected.sort(key=lambda c: c.currency)
-    return sorted(groups.values(), key=lambda g: (g.ident is None, g.name.casefold()))
 
 
-def by_client(user: User, months: list[date]) -> list[Group]:
-    return _grouped(
+def by_client(user: User, money: list[MoneyRow]) -> list[Group]:
+    opened = _open_by(
         user,
         Case.business_id,
         Organisation.name,
         (Organisation, Organisation.id == Case.business_id),
-        months,
     )
+    return _grouped(opened, [(r.client_id, r.client, r) for r in money])
 
 
-def by_caseworker(user: User, months: list[date]) -> list[Group]:
-    return _grouped(
-        user, Case.assigned_to_id, User.name, (User, User.id == Case.assigned_to_id), months
-    )
+def by_caseworker(user: User, money: list[MoneyRow]) -> list[Group]:
+    opened = _open_by(user, Case.assigned_to_id, User.name, (User, User.id == Case.assigned_to_id))
+    return _grouped(opened, [(r.caseworker_id, r.caseworker, r) for r in money])
 
 
 def active_clients(user: User) -> int:

@@ -227,7 +227,7 @@ def _promises(ctx: Context) -> Select:
     entry = CorrespondenceEntry
     return (
         _base(ctx, entry.promise_amount_minor, entry.promise_date, entry.summary)
-        .join(entry, entry.case_id == Case.id)
+        .join(entry, entry.id == Case.promise_entry_id)
         .where(ag.promises_due(ctx.today))
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, lifecycle, money
+from portal.casework import promises
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.ledger import fees
@@ -354,6 +355,7 @@ def reverse_payment(
         f"{case.reference}: {summary}.",
         case=case,
     )
+    promises.refresh(case)  # a bounced payment can leave a promise unkept again
     plan = open_arrangement(case, ArrangementKind.PLAN)
     if plan is not None and plan.status == AS.ACTIVE:
         allocate(plan)
@@ -364,6 +366,7 @@ def reverse_payment(
 
 
 def _after_money_moved(case: Case, user: User | None, plan: Arrangement | None) -> None:
+    promises.refresh(case)
     lifecycle.start_collection(case, actor=user, because="first payment recorded")
     if plan is not None and plan.status == AS.ACTIVE:
         allocate(plan)

@@ -129,6 +129,11 @@ class Case(CreatedAt, db.Model):
         Index("ix_cases_business_status", "business_id", "status"),
         Index("ix_cases_agency_status", "agency_id", "status"),
         Index("ix_cases_assignee_status", "assigned_to_id", "status"),
+        # Dashboards count over every case of an agency: these serve their figures from the
+        # index alone (open cases by client and caseworker; promises due by date).
+        Index("ix_cases_agency_figures", "agency_id", "status", "business_id", "assigned_to_id"),
+        Index("ix_cases_agency_promise", "agency_id", "promise_due_on", "status"),
+        Index("ix_cases_assignee_promise", "assigned_to_id", "promise_due_on", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +167,13 @@ class Case(CreatedAt, db.Model):
     rejection_reason: Mapped[str | None] = mapped_column(String(64))
     rejection_note: Mapped[str | None] = mapped_column(Text)
     next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The debtor's standing promise to pay: the latest promise in the contact log, neither
+    # corrected nor kept yet (portal/casework/promises.py keeps these in step with the log and
+    # the ledger, so dashboards count promises due without reading the whole log).
+    promise_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("correspondence.id", use_alter=True, ondelete="SET NULL")
+    )
+    promise_due_on: Mapped[date | None] = mapped_column(Date)
     # Milestones.
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +78,20 @@ class CorrespondenceEntry(db.Model):
     __tablename__ = "correspondence"
     __table_args__ = (
         Index("ix_correspondence_case_occurred", "case_id", "occurred_at"),
+        # Few rows carry these, and the figures look for exactly those rows.
+        Index(
+            "ix_correspondence_corrects",
+            "corrects_id",
+            sqlite_where=text("corrects_id IS NOT NULL"),
+            postgresql_where=text("corrects_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_correspondence_breaches",
+            "occurred_at",
+            "case_id",
+            sqlite_where=text("rule_breach = 1"),
+            postgresql_where=text("rule_breach"),
+        ),
         CheckConstraint(
             "promise_amount_minor IS NULL OR promise_amount_minor > 0", name="promise_amount"
         ),
@@ -112,7 +127,7 @@ class CorrespondenceEntry(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
     recorded_by: Mapped[User | None] = relationship()
     documents: Mapped[list["Document"]] = relationship(back_populates="correspondence")
 

@@ -42,7 +42,8 @@ class Recovery(CreatedAt, db.Model):
         ),
         CheckConstraint("reverses_id IS NULL OR amount_minor < 0", name="reversal_negative"),
         Index("ix_recoveries_case_received", "case_id", "received_on"),
-        Index("ix_recoveries_received", "received_on"),
+        # The month's collections are summed from this index alone (by date, case and currency).
+        Index("ix_recoveries_received", "received_on", "case_id", "currency", "amount_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from portal.casework import promises
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -65,6 +66,7 @@ def logged(
         **fields,
     )
     db.session.add(entry)
+    promises.refresh(case)  # as the contact log does
     db.session.commit()
     return entry
 

@@ -7,6 +7,7 @@ we only need known rows to count.
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 
+from portal.casework import promises
 from portal.extensions import db
 from portal.models import (
     Arrangement,
@@ -136,7 +137,7 @@ def recovery(
         reverses_id=reverses.id if reverses else None,
     )
     db.session.add(r)
-    db.session.flush()
+    promises.refresh(case)  # as the ledger does when money moves
     return r
 
 
@@ -178,7 +179,7 @@ def contact(
         recorded_at=occurred,
     )
     db.session.add(e)
-    db.session.flush()
+    promises.refresh(case)  # as the contact log does
     return e
 
 

@@ -74,7 +74,13 @@ def populate(world, n: int) -> None:
             assigned_to=worker,
         )
         h.recovery(case, 1_000 + i, today - timedelta(days=i % 20))
-        h.contact(case, now - timedelta(days=i % 30), promise_date=today, breach=i % 2 == 0)
+        h.contact(  # promised more than the case received: a promise due today on every case
+            case,
+            now - timedelta(days=i % 30),
+            promise_date=today,
+            promise_amount=1_000_000,
+            breach=i % 2 == 0,
+        )
         h.plan(case, ArrangementStatus.BROKEN if i % 2 else ArrangementStatus.ACTIVE, missed=True)
         h.placed_case(business, world.agency, status=CaseStatus.SUBMITTED)
         h.placed_case(
