@@ -1,6 +1,6 @@
 """Dashboards at 100,000 cases: the standing promise kept on the case, and the indexes the
 figures count from (open cases by client and caseworker, promises due, corrections, breaches,
-the month's collections).
+the month's collections, the worklist's order).
 
 Revision ID: c9d1e3f5a008
 Revises: b8c0d2e4f007
@@ -76,7 +76,22 @@ def upgrade():
             unique=False,
         )
         batch_op.create_index(
+            "ix_cases_scope",
+            ["id", "agency_id", "business_id", "assigned_to_id", "status"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_cases_agency_promise", ["agency_id", "promise_due_on", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_cases_agency_work",
+            ["agency_id", "status", "next_action_on", "accepted_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_cases_assignee_work",
+            ["assigned_to_id", "status", "next_action_on", "accepted_at"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_cases_assignee_promise",
@@ -94,7 +109,10 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_assignee_promise")
+        batch_op.drop_index("ix_cases_assignee_work")
+        batch_op.drop_index("ix_cases_agency_work")
         batch_op.drop_index("ix_cases_agency_promise")
+        batch_op.drop_index("ix_cases_scope")
         batch_op.drop_index("ix_cases_agency_figures")
         batch_op.drop_constraint(
             batch_op.f("fk_cases_promise_entry_id_correspondence"), type_="foreignkey"

@@ -5,19 +5,19 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.cases import export
 from portal.casework import services
 from portal.casework.contact_rules import ContactDecision
+from portal.dashboard import agency as agency_figures
 from portal.extensions import db
 from portal.models import (
     Arrangement,
-    ArrangementKind,
-    ArrangementStatus,
     Case,
     CaseStatus,
     CorrespondenceEntry,
@@ -35,6 +35,18 @@ OPEN = tuple(s for s in services.WORKING)
 
 
 PAGE_SIZE = 50
+SIDE_SHOWN = 20  # promises due today, broken plans, cases on hold: the first few, and a count
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Shown(Generic[T]):
+    """The first SIDE_SHOWN items of a side list, and how many there are in all."""
+
+    shown: list[T]
+    count: int
 
 
 @dataclass
@@ -91,9 +103,13 @@ class Worklist:
     filters: WorkFilters = field(default_factory=WorkFilters)
     total: int = 0
     pages: int = 1
+    # Each side list shows its first SIDE_SHOWN items; the count is of all of them.
     promises_today: list[Promise] = field(default_factory=list)
+    promises_count: int = 0
     broken_plans: list[Arrangement] = field(default_factory=list)
+    broken_count: int = 0
     on_hold: list[Held] = field(default_factory=list)
+    on_hold_count: int = 0
 
     @property
     def caseworker_id(self) -> int | None:
@@ -135,7 +151,7 @@ def open_cases(user: User, filters: WorkFilters) -> Select:
 WORK_ORDER = (Case.next_action_on.asc().nulls_last(), Case.accepted_at, Case.id)
 
 
-def with_balance(stmt: Select, case_ids: Select) -> Select:
+def with_balance(stmt: Select, case_ids: Select | list[int]) -> Select:
     """`stmt` (selecting cases) with each case's balance now, summed in SQL."""
     recovered, charges = export.money_columns(case_ids)
     balance = (
@@ -160,23 +176,33 @@ def worklist(user: User, at: datetime, filters: WorkFilters | None = None) -> Wo
     total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     filters.page = min(filters.page, pages)
+    # The page's ids first (ordered from an index that holds the order's columns), then the
+    # cases shown with their balances: sums are taken for those, not for every open case.
+    page_ids = list(
+        db.session.scalars(
+            ids.order_by(*WORK_ORDER).limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+        )
+    )
     page = db.session.execute(
-        with_balance(base, ids)
+        with_balance(select(Case).where(Case.id.in_(page_ids)), page_ids)
         .options(*_case_loads())
         .order_by(*WORK_ORDER)
-        .limit(PAGE_SIZE)
-        .offset((filters.page - 1) * PAGE_SIZE)
     ).all()
     today = at.astimezone(ZoneInfo(user.zone)).date()
+    scoped = base.whereclause  # the user's open cases, filtered: for queries joined to Case
+    promises, broken, held = _promises_on(today, scoped), _broken_plans(scoped), _on_hold(base)
     return Worklist(
         rows=_rows([(row[0], row.balance) for row in page], at),
         today=today,
         filters=filters,
         total=total,
         pages=pages,
-        promises_today=_promises_on(today, ids),
-        broken_plans=_broken_plans(ids),
-        on_hold=_on_hold(base),
+        promises_today=promises.shown,
+        promises_count=promises.count,
+        broken_plans=broken.shown,
+        broken_count=broken.count,
+        on_hold=held.shown,
+        on_hold_count=held.count,
     )
 
 
@@ -209,17 +235,21 @@ def _rows(cases: list[tuple[Case, int | None]], at: datetime) -> list[WorkRow]:
     ]
 
 
-def _on_hold(base: Select) -> list[Held]:
+def _shown(stmt: Select) -> tuple[list, int]:
+    """The first SIDE_SHOWN rows of `stmt` (ordered), and how many rows it has in all."""
+    count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return list(db.session.scalars(stmt.limit(SIDE_SHOWN))), count or 0
+
+
+def _on_hold(base: Select) -> Shown[Held]:
     """The filtered cases on hold, each with its open dispute."""
-    cases = list(
-        db.session.scalars(
-            base.where(Case.status == CaseStatus.ON_HOLD)
-            .options(selectinload(Case.debtor), selectinload(Case.business))
-            .order_by(*WORK_ORDER)
-        )
+    cases, count = _shown(
+        base.where(Case.status == CaseStatus.ON_HOLD)
+        .options(selectinload(Case.debtor), selectinload(Case.business))
+        .order_by(*WORK_ORDER)
     )
     disputes = _open_disputes([c.id for c in cases])
-    return [Held(c, disputes.get(c.id)) for c in cases]
+    return Shown([Held(c, disputes.get(c.id)) for c in cases], count)
 
 
 def _logs(case_ids: list[int]) -> dict[int, list[CorrespondenceEntry]]:
@@ -249,32 +279,30 @@ def _open_disputes(case_ids: list[int]) -> dict[int, Dispute]:
     return {d.case_id: d for d in rows}
 
 
-def _promises_on(day: date, case_ids: Select) -> list[Promise]:
+def _promises_on(day: date, scoped: ColumnElement[bool]) -> Shown[Promise]:
     """Standing promises to pay (the latest on the case, not corrected, not yet kept: see
-    portal/casework/promises.py) falling due on `day`."""
-    entries = db.session.scalars(
+    portal/casework/promises.py) falling due on `day`, by case reference."""
+    entries, count = _shown(
         select(CorrespondenceEntry)
         .join(Case, Case.promise_entry_id == CorrespondenceEntry.id)
-        .where(Case.id.in_(case_ids), Case.promise_due_on == day)
+        .where(scoped, Case.promise_due_on == day)
         .options(selectinload(CorrespondenceEntry.case).selectinload(Case.debtor))
+        .order_by(Case.reference, CorrespondenceEntry.id)
     )
-    promises = [Promise(e.case, e) for e in entries]
-    return sorted(promises, key=lambda p: (p.case.reference or "", p.entry.id))
+    return Shown([Promise(e.case, e) for e in entries], count)
 
 
-def _broken_plans(case_ids: Select) -> list[Arrangement]:
-    return list(
-        db.session.scalars(
-            select(Arrangement)
-            .where(
-                Arrangement.case_id.in_(case_ids),
-                Arrangement.kind == ArrangementKind.PLAN,
-                Arrangement.status == ArrangementStatus.BROKEN,
-            )
-            .options(selectinload(Arrangement.case).selectinload(Case.debtor))
-            .order_by(Arrangement.broken_at.desc().nulls_last(), Arrangement.id.desc())
-        )
+def _broken_plans(scoped: ColumnElement[bool]) -> Shown[Arrangement]:
+    """Broken payment plans (the dashboard's rule: broken or missed, not replaced since),
+    the latest broken first."""
+    plans, count = _shown(
+        select(Arrangement)
+        .join(Case, Case.id == Arrangement.case_id)
+        .where(scoped, agency_figures.broken_plans())
+        .options(selectinload(Arrangement.case).selectinload(Case.debtor))
+        .order_by(Arrangement.broken_at.desc().nulls_last(), Arrangement.id.desc())
     )
+    return Shown(plans, count)
 
 
 # --- the CSV export --------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
     admin = user.role == Role.AGENCY_ADMIN
     waiting_count, late_count = waiting_counts(user, now) if admin else (0, 0)
     months = [s.month_start(today, 1), s.month_start(today)]
-    money = money_rows(user, months)
+    money = money_by(user, months, Case.business_id, Organisation.name, Organisation)
     return AgencyDashboard(
         today=today,
         this_month=months[1],
@@ -162,7 +162,7 @@ def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
         flagged_contacts=_count_entries(user, flagged_contacts(now)),
         collected=collections(money),
         by_client=by_client(user, money),
-        by_caseworker=by_caseworker(user, money) if admin else [],
+        by_caseworker=by_caseworker(user, months) if admin else [],
         active_clients=active_clients(user),
     )
 
@@ -244,56 +244,44 @@ def _in_months(months: list[date]) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class MoneyRow:
-    """Money received in one of the two months, per client, caseworker and currency."""
+    """Money received in one of the two months, for one client (or caseworker) and currency."""
 
-    client_id: int
-    client: str
-    caseworker_id: int | None
-    caseworker: str | None
+    ident: int | None
+    name: str | None
     month: int  # 0: last month, 1: this month
     currency: str
     amount: int
 
 
-def money_rows(user: User, months: list[date]) -> list[MoneyRow]:
-    """The two months' collections (reversals count against), grouped once by client,
-    caseworker, month and currency: the totals, the by-client and the by-caseworker figures
-    all add up these rows. Summed from the covering index on recoveries; names are joined to
-    the grouped rows only."""
+def money_by(user: User, months: list[date], key, name, named) -> list[MoneyRow]:
+    """The two months' collections (reversals count against) grouped by `key` (the client or
+    the caseworker), month and currency. Summed from the covering indexes on recoveries and
+    cases; the names (`name` of the table `named`) are joined to the grouped rows only."""
     index = s.month_index(Recovery.received_on, months)
     sums = (
         select(
-            Case.business_id.label("client_id"),
-            Case.assigned_to_id.label("caseworker_id"),
+            key.label("ident"),
             index.label("month"),
             Recovery.currency.label("currency"),
             func.sum(Recovery.amount_minor).label("amount"),
         )
         .join(Case, Case.id == Recovery.case_id)
         .where(scope(Case, user), _in_months(months))
-        .group_by(Case.business_id, Case.assigned_to_id, index, Recovery.currency)
+        .group_by(key, index, Recovery.currency)
         .subquery("sums")
     )
     rows = db.session.execute(
-        select(
-            sums.c.client_id,
-            Organisation.name,
-            sums.c.caseworker_id,
-            User.name,
-            sums.c.month,
-            sums.c.currency,
-            sums.c.amount,
+        select(sums.c.ident, name, sums.c.month, sums.c.currency, sums.c.amount).outerjoin(
+            named, named.id == sums.c.ident
         )
-        .join(Organisation, Organisation.id == sums.c.client_id)
-        .outerjoin(User, User.id == sums.c.caseworker_id)
     ).all()
     return [MoneyRow(*row[:-1], amount=s.as_int(row[-1])) for row in rows]
 
 
-def collections(money: list[MoneyRow]) -> list[Collected]:
-    """Money received last month and this month, per currency."""
+def collections(by_client_money: list[MoneyRow]) -> list[Collected]:
+    """Money received last month and this month, per currency (all clients added up)."""
     found: dict[str, Collected] = {}
-    for row in money:
+    for row in by_client_money:
         _add_month(found.setdefault(row.currency, Collected(row.currency)), row.month, row.amount)
     return sorted(found.values(), key=lambda c: c.currency)
 
@@ -305,14 +293,14 @@ def _add_month(line: Collected, index: int, amount) -> None:
         line.last_month += s.as_int(amount)
 
 
-def _grouped(opened: list, money: list[tuple[int | None, str | None, MoneyRow]]) -> list[Group]:
-    """Open cases (`opened`: key, name, count) and the two months' collections (`money`: key,
-    name, row), grouped by key (client or caseworker)."""
+def _grouped(opened: list, money: list[MoneyRow]) -> list[Group]:
+    """Open cases (`opened`: key, name, count) and the two months' collections, grouped by
+    key (client or caseworker)."""
     groups: dict[int | None, Group] = {}
     for ident, label, n in opened:
         groups.setdefault(ident, Group(ident, label or "")).open_cases = n
-    for ident, label, row in money:
-        group = groups.setdefault(ident, Group(ident, label or ""))
+    for row in money:
+        group = groups.setdefault(row.ident, Group(row.ident, row.name or ""))
         line = next((c for c in group.collected if c.currency == row.currency), None)
         if line is None:
             line = Collected(row.currency)
@@ -334,18 +322,19 @@ def _open_by(user: User, key, name, join) -> list:
 
 
 def by_client(user: User, money: list[MoneyRow]) -> list[Group]:
+    """Open cases and collections per client; `money` is money_by the client."""
     opened = _open_by(
         user,
         Case.business_id,
         Organisation.name,
         (Organisation, Organisation.id == Case.business_id),
     )
-    return _grouped(opened, [(r.client_id, r.client, r) for r in money])
+    return _grouped(opened, money)
 
 
-def by_caseworker(user: User, money: list[MoneyRow]) -> list[Group]:
+def by_caseworker(user: User, months: list[date]) -> list[Group]:
     opened = _open_by(user, Case.assigned_to_id, User.name, (User, User.id == Case.assigned_to_id))
-    return _grouped(opened, [(r.caseworker_id, r.caseworker, r) for r in money])
+    return _grouped(opened, money_by(user, months, Case.assigned_to_id, User.name, User))
 
 
 def active_clients(user: User) -> int:

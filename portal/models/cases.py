@@ -132,7 +132,15 @@ class Case(CreatedAt, db.Model):
         # Dashboards count over every case of an agency: these serve their figures from the
         # index alone (open cases by client and caseworker; promises due by date).
         Index("ix_cases_agency_figures", "agency_id", "status", "business_id", "assigned_to_id"),
+        # Rows of other tables (recoveries above all) joined to their case for the viewer's
+        # scope and grouping: read from this index, not from the wide case rows.
+        Index("ix_cases_scope", "id", "agency_id", "business_id", "assigned_to_id", "status"),
         Index("ix_cases_agency_promise", "agency_id", "promise_due_on", "status"),
+        # The worklist's order (next action, then accepted), read from the index.
+        Index("ix_cases_agency_work", "agency_id", "status", "next_action_on", "accepted_at"),
+        Index(
+            "ix_cases_assignee_work", "assigned_to_id", "status", "next_action_on", "accepted_at"
+        ),
         Index("ix_cases_assignee_promise", "assigned_to_id", "promise_due_on", "status"),
     )
 

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from portal.casework import queries
 from portal.extensions import db
 from portal.models import (
     Arrangement,
@@ -163,3 +164,30 @@ def test_compliance_view_lists_flagged_contacts_of_my_agency_only(client, auth, 
     assert mine.reference in html
     assert "Other agency's breach" not in html and foreign.reference not in html
     assert "A fine call" not in html
+
+
+def test_the_may_be_called_now_tile_links_to_the_cases_that_may_be_called(
+    client, auth, world, monkeypatch
+):
+    callable_case = worked_case(world)
+    called = worked_case(world)
+    logged(called, world.caseworker, at(NAIROBI, 2026, 3, 3, 9, 0))
+    freeze(monkeypatch, at(NAIROBI, 2026, 3, 3, 10, 0))
+    auth.login(world.caseworker)
+    html = page(client)
+    assert '<a href="#call-now">May be called now</a>' in html
+    section = html[html.index('<section id="call-now"') :]
+    section = section[: section.index("</section>")]
+    assert callable_case.reference in section and called.reference not in section
+
+
+def test_each_side_list_shows_its_first_few_and_counts_them_all(client, auth, world, monkeypatch):
+    held = [worked_case(world, status=CaseStatus.ON_HOLD) for _ in range(queries.SIDE_SHOWN + 2)]
+    freeze(monkeypatch, at(NAIROBI, 2026, 3, 3, 10, 0))
+    auth.login(world.agency_admin)
+    html = page(client)
+    section = html[html.index('id="on-hold-heading"') :]
+    shown = [c for c in held if f">{c.reference}<" in section]
+    assert len(shown) == queries.SIDE_SHOWN
+    assert f"The first {queries.SIDE_SHOWN} of {len(held)}." in section
+    assert "status=on_hold" in section
