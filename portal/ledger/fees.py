@@ -110,15 +110,17 @@ def plain_amount(minor: int) -> str:
 
 
 def format_bps(bps: int) -> str:
-    """Basis points as a percentage with two decimals: 750 → '7.50 %'."""
-    sign = "-" if bps < 0 else ""
-    whole, hundredths = divmod(abs(bps), 100)
-    return f"{sign}{whole}.{hundredths:02d} %"
+    """Basis points as a percentage the way people write it: 3000 → '30 %', 750 → '7.5 %'."""
+    return f"{_points(bps)} %"
 
 
 def _points(bps: int) -> str:
-    whole, hundredths = divmod(bps, 100)
-    return f"{whole}.{hundredths:02d}"
+    """Basis points as percentage points without trailing zeros: 1000 → '10', 1250 → '12.5'."""
+    sign = "-" if bps < 0 else ""
+    whole, hundredths = divmod(abs(bps), 100)
+    if hundredths == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{hundredths:02d}".rstrip("0")
 
 
 def rate_for(

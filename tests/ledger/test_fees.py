@@ -95,7 +95,7 @@ def test_cap_lowers_a_rate_above_it():
     capped = with_(DEBITURA, cap_bps=2500)
     result = rate_for(capped, 50_000, 800)  # 30 % + 20 points = 50 %
     assert result.rate_bps == 2500
-    assert result.explanation.endswith("; capped at 25.00 % → 25.00 %")
+    assert result.explanation.endswith("; capped at 25 % → 25 %")
 
 
 def test_cap_leaves_a_rate_at_or_below_it():
@@ -109,7 +109,7 @@ def test_legal_rate_replaces_band_and_uplift():
     for balance, age in ((50_000, 0), (15_000_000, 900)):
         result = rate_for(legal, balance, age, legal=True)
         assert result.rate_bps == 3500
-        assert result.explanation.startswith("Legal stage: 35.00 %")
+        assert result.explanation.startswith("Legal stage: 35 %")
 
 
 def test_cap_applies_to_the_legal_rate_too():
@@ -133,22 +133,30 @@ def test_explanation_walks_band_uplift_and_cap():
         format_amount=lambda minor: "KES " + plain_amount(minor),
     )
     assert result.explanation == (
-        "Balance KES 45,000.00 falls in the band from KES 8,000.00: 15.00 %; "
-        "debt 400 days old: +10.00 points (over 365 days); cap 25.00 % not exceeded → 25.00 %"
+        "Balance KES 45,000.00 falls in the band from KES 8,000.00: 15 %; "
+        "debt 400 days old: +10 points (over 365 days); cap 25 % not exceeded → 25 %"
     )
 
 
 def test_explanation_says_when_no_uplift_applies():
     result = rate_for(DEBITURA, 15_000_000, 365)
     assert result.explanation == (
-        "Balance 150,000.00 falls in the band from 150,000.00: 7.50 %; "
-        "debt 365 days old: no uplift (not over 365 days) → 7.50 %"
+        "Balance 150,000.00 falls in the band from 150,000.00: 7.5 %; "
+        "debt 365 days old: no uplift (not over 365 days) → 7.5 %"
     )
 
 
 def test_format_helpers_use_integers_only():
-    assert format_bps(750) == "7.50 %"
-    assert format_bps(10_000) == "100.00 %"
+    assert format_bps(750) == "7.5 %"
+    assert format_bps(10_000) == "100 %"
+
+
+def test_rates_are_shown_without_trailing_zeros():
+    assert format_bps(3000) == "30 %"
+    assert format_bps(1250) == "12.5 %"
+    assert format_bps(1234) == "12.34 %"
+    assert format_bps(5) == "0.05 %"
+    assert format_bps(-1) == "-0.01 %"
     assert plain_amount(-123_456_789) == "-1,234,567.89"
     assert plain_amount(5) == "0.05"
 
@@ -320,13 +328,13 @@ def test_validate_debitura_schedule_is_clean():
         ),
         (
             with_(DEBITURA, age_uplifts=(AgeUplift(365, 2000), AgeUplift(730, 1000))),
-            "The uplift over 730 days (+10.00 points) is not larger than the uplift over 365 "
-            "days (+20.00 points).",
+            "The uplift over 730 days (+10 points) is not larger than the uplift over 365 "
+            "days (+20 points).",
         ),
         (
             with_(DEBITURA, age_uplifts=(AgeUplift(365, 1000), AgeUplift(730, 1000))),
-            "The uplift over 730 days (+10.00 points) is not larger than the uplift over 365 "
-            "days (+10.00 points).",
+            "The uplift over 730 days (+10 points) is not larger than the uplift over 365 "
+            "days (+10 points).",
         ),
         (
             with_(DEBITURA, age_uplifts=(AgeUplift(-1, 1000),)),
@@ -334,7 +342,7 @@ def test_validate_debitura_schedule_is_clean():
         ),
         (
             with_(DEBITURA, cap_bps=500),
-            "The cap 5.00 % is below the lowest band rate 7.50 %, so it would replace every band.",
+            "The cap 5 % is below the lowest band rate 7.5 %, so it would replace every band.",
         ),
         (
             with_(DEBITURA, cap_bps=10_001),
@@ -346,7 +354,7 @@ def test_validate_debitura_schedule_is_clean():
         ),
         (
             FeeSchedule(bands=(FeeBand(0, 9500),), age_uplifts=(AgeUplift(365, 1000),)),
-            "A band rate plus an age uplift can reach 105.00 %, over 100 %, and there is no cap.",
+            "A band rate plus an age uplift can reach 105 %, over 100 %, and there is no cap.",
         ),
         (
             FeeSchedule(bands=(FeeBand(0, 7.5),)),
