@@ -10,7 +10,7 @@ from portal.agreements.forms import AcceptAgreementForm, ProposeAgreementForm, t
 from portal.auth.reauth import requires_recent_password
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, choices, show_domain_error
+from portal.forms import ActionForm, ConfirmForm, choices, show_domain_error
 from portal.models import Agreement, AgreementStatus, Organisation, Role
 from portal.orgs.services import clients_of
 from portal.tenancy import get_or_404, owned, requires, signed_in
@@ -76,13 +76,35 @@ def show(agreement_id: int):
     can_accept = (
         current_user.role == Role.BUSINESS_ADMIN and agreement.status == AgreementStatus.PROPOSED
     )
+    return _show_page(agreement, AcceptAgreementForm(), can_accept)
+
+
+def _show_page(
+    agreement: Agreement,
+    accept_form: AcceptAgreementForm,
+    can_accept: bool,
+    end_form: ConfirmForm | None = None,
+    status: int = 200,
+):
     return render_template(
         "agreements/show.html",
         agreement=agreement,
-        accept_form=AcceptAgreementForm(),
+        accept_form=accept_form,
         can_accept=can_accept,
+        end_form=end_form or _end_form(agreement, formdata=None),
         action=ActionForm(),
-    )
+    ), status
+
+
+def _end_form(agreement: Agreement, **kwargs) -> ConfirmForm:
+    """Ending an agreement (or declining or withdrawing a proposal) is confirmed with a box."""
+    if agreement.status != AgreementStatus.PROPOSED:
+        label = "Yes, end this agreement: no new case can be placed under it"
+    elif current_user.organisation_id == agreement.business_id:
+        label = "Yes, decline this proposal"
+    else:
+        label = "Yes, withdraw this proposal"
+    return ConfirmForm("end", label, **kwargs)
 
 
 @bp.route("/<int:agreement_id>/accept", methods=["POST"])
@@ -103,25 +125,25 @@ def accept(agreement_id: int):
                 "success",
             )
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
-    return render_template(
-        "agreements/show.html",
-        agreement=agreement,
-        accept_form=form,
-        can_accept=agreement.status == AgreementStatus.PROPOSED,
-        action=ActionForm(),
-    )
+    return _show_page(agreement, form, agreement.status == AgreementStatus.PROPOSED)
 
 
 @bp.route("/<int:agreement_id>/end", methods=["POST"])
 @requires(Role.BUSINESS_ADMIN, Role.AGENCY_ADMIN)
 def end(agreement_id: int):
     agreement = get_or_404(Agreement, agreement_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.end(agreement, current_user)
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("The agreement has ended. Cases already placed carry on under it.", "success")
+    form = _end_form(agreement)
+    if not form.validate_on_submit():
+        can_accept = (
+            current_user.role == Role.BUSINESS_ADMIN
+            and agreement.status == AgreementStatus.PROPOSED
+        )
+        return _show_page(agreement, AcceptAgreementForm(formdata=None), can_accept, form, 422)
+    try:
+        services.end(agreement, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("The agreement has ended. Cases already placed carry on under it.", "success")
     return redirect(url_for("agreements.show", agreement_id=agreement.id))

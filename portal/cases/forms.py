@@ -39,7 +39,7 @@ from portal.cases.services import (
 )
 from portal.documents.services import StagedFile
 from portal.errors import DomainError
-from portal.forms import choices
+from portal.forms import ConfirmForm, choices, confirm_box
 from portal.models import (
     CHECKLIST_ITEMS,
     Channel,
@@ -728,6 +728,10 @@ def _percent(bps: int | None) -> str:
 # --- the small forms of a case page --------------------------------------------------------
 
 
+def delete_draft_form(**kwargs) -> ConfirmForm:
+    return ConfirmForm("delete", "Yes, delete this draft with its history and documents", **kwargs)
+
+
 class SubmitCaseForm(FlaskForm):
     agreement_id = SelectField(
         "Agency",
@@ -743,6 +747,7 @@ class WithdrawForm(CleanText, FlaskForm):
         validators=[DataRequired("Say why the case is withdrawn."), Length(max=2000)],
         description="The agency sees this, e.g. “the debtor paid us”.",
     )
+    confirm = confirm_box("Yes, withdraw this case: it closes as withdrawn")
 
 
 class AnswerForm(CleanText, FlaskForm):

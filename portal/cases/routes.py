@@ -26,6 +26,7 @@ from portal.cases.forms import (
     attachment_holders,
     blank_rows,
     data_from_case,
+    delete_draft_form,
     place_error,
     problem_list,
     read_case,
@@ -285,6 +286,7 @@ def render_case(case: Case, status: int = 200, panel_forms: dict | None = None, 
         placement=placement,
         submit_form=submit_form,
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
+        delete_form=forms.get("delete_form") or delete_draft_form(formdata=None),
         answer_form=forms.get("answer_form") or AnswerForm(formdata=None),
         history_form=forms.get("history_form") or AddHistoryForm(formdata=None),
         action=ActionForm(),
@@ -307,7 +309,8 @@ def _contents(case: Case, is_business: bool, shown, question, placement, placed)
     def of(slot: str) -> list:
         return [p.contents for p in in_slot(shown, slot) if p.contents]
 
-    first = [("question", "The agency's question")] if question else []
+    asked = "The agency's question" if is_business else "Your question"
+    first = [("question", asked)] if question else []
     first += [("submit", "Hand it over")] if placement else []
     details = [("debtor", "Debtor"), *of("main"), ("history", "History")]
     details += [("invoices", "Invoices"), ("terms", "Contract terms"), ("documents", "Documents")]
@@ -411,14 +414,16 @@ def add_history(case_id: int):
 @requires(*BUSINESS)
 def delete(case_id: int):
     case = get_or_404(Case, case_id)
-    if ActionForm().validate_on_submit():
-        name = case.debtor.name
-        try:
-            services.delete_draft(case, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("cases.show", case_id=case.id))
-        db.session.commit()
-        flash(f"The draft for {name} is deleted.", "success")
+    form = delete_draft_form()
+    if not form.validate_on_submit():
+        return render_case(case, 422, delete_form=form)
+    name = case.debtor.name
+    try:
+        services.delete_draft(case, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    db.session.commit()
+    flash(f"The draft for {name} is deleted.", "success")
     return redirect(url_for("cases.index"))

@@ -34,6 +34,7 @@ from portal.tenancy import get_or_404, requires, signed_in
 bp = Blueprint("casework", __name__)
 
 AGENCY = (Role.AGENCY_ADMIN, Role.CASEWORKER)
+OUTBOUND_CHANNELS = (CALL_CHANNEL, "sms", "email")
 BUSINESS = (Role.BUSINESS_ADMIN, Role.BUSINESS_MEMBER)
 
 
@@ -226,7 +227,7 @@ def rules_panel(case: Case, user: User, forms: dict) -> dict | None:
     on_hold = case.status == CaseStatus.ON_HOLD or services.open_dispute(case) is not None
     decisions = {
         channel: services.decide(case, at, channel, entries=entries, on_hold=on_hold)
-        for channel in (CALL_CHANNEL, "sms", "email")
+        for channel in OUTBOUND_CHANNELS
     }
     profile_form = forms.get("profile_form") or ProfileForm(
         formdata=None, profile=case.debtor_profile.value if case.debtor_profile else ""
@@ -290,11 +291,25 @@ def contacts_panel(case: Case, user: User, forms: dict) -> dict | None:
         "log": log,
         "can_log": can_log,
         "form": form,
+        "ask_override": can_log and _override_asked(case, form),
         "corrected_by": {e.corrects_id: e for e in log if e.corrects_id},
         "by_id": {e.id: e for e in log},
         "party_labels": services.PARTY_LABELS,
         "flagged_rules": services.flagged_rules,
     }
+
+
+def _override_asked(case: Case, form: ContactForm) -> bool:
+    """The override reason is asked for only when the rules of contact would refuse: a
+    submission was refused for it (or a reason was typed, which is kept), or the rules refuse
+    contact with the debtor at this moment."""
+    if form.override_reason.errors or (form.override_reason.data or "").strip():
+        return True
+    at, entries = services.now(), services.agency_log(case)
+    return any(
+        not services.decide(case, at, channel, entries=entries).allowed
+        for channel in OUTBOUND_CHANNELS
+    )
 
 
 @panels.panel("casework/_message_form.html", order=90, slot="messages")

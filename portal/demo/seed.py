@@ -3,7 +3,7 @@
 Idempotent: every piece is looked up by a natural key before it is created.
 """
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ from portal.models import (
 )
 
 DEMO_PASSWORD = "demo-password-1"
+AGREEMENTS_SIGNED_DAYS_AGO = 90
 
 ORGANISATIONS = [
     # name, kind, country, zone, prefix, address, registration number
@@ -180,17 +181,18 @@ def _agreement(
     if existing is not None:
         return existing
     agency_admin, business_admin = _signer(agency, users), _signer(business, users)
-    now = utcnow()
+    # Signed before the oldest demo case was placed under it (the stories go back ~50 days).
+    signed = utcnow() - timedelta(days=AGREEMENTS_SIGNED_DAYS_AGO)
     agreement = Agreement(
         business_id=business.id,
         agency_id=agency.id,
         status=AgreementStatus.ACTIVE,
         agency_accepted_by_id=agency_admin.id,
-        agency_accepted_at=now,
+        agency_accepted_at=signed,
         agency_signature=agency_admin.name,
         agency_accepted_ip="127.0.0.1",
         business_accepted_by_id=business_admin.id,
-        business_accepted_at=now,
+        business_accepted_at=signed,
         business_signature=business_admin.name,
         business_accepted_ip="127.0.0.1",
         **{k: v for k, v in vars(terms).items() if k not in ("bands", "uplifts")},

@@ -36,6 +36,8 @@ class Story:
         self.case, self.worker, self.today = case, worker, today
         accepted = datetime.combine(today - timedelta(days=start_days_ago), time(9), NAIROBI)
         case.submitted_at = accepted - timedelta(days=3)
+        if case.checklist_confirmed_at is not None:  # confirmed just before handing it over
+            case.checklist_confirmed_at = case.submitted_at - timedelta(minutes=5)
         case.answer_due_at = accepted + timedelta(days=2)
         case.accepted_at = accepted
         db.session.flush()

@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.cases.forms import CleanText
-from portal.forms import choices
+from portal.forms import choices, confirm_box
 from portal.ledger.services import (
     CLOSE_OUTCOMES,
     FREQUENCIES,
@@ -103,6 +103,7 @@ class ReverseForm(CleanText, FlaskForm):
         validators=[DataRequired("Say why the payment is reversed."), Length(max=2000)],
         description="e.g. “cheque returned unpaid on 3 March”.",
     )
+    confirm = confirm_box("Yes, reverse this payment: the balance goes back up")
 
     def __init__(self, recovery_id: int, *args, **kwargs):
         super().__init__(*args, prefix=f"reverse-{recovery_id}", **kwargs)
@@ -168,6 +169,7 @@ class DecisionForm(CleanText, FlaskForm):
     note = TextAreaField(
         "Why do you decline? (optional)", validators=[Optional(), Length(max=2000)]
     )
+    confirm = confirm_box("Yes, decline this settlement")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="decide", **kwargs)
@@ -185,6 +187,17 @@ class ReasonForm(CleanText, FlaskForm):
         self.reason.label.text = label
 
 
+class ConfirmedReasonForm(ReasonForm):
+    """A reason for a step that cannot simply be undone (ending a plan, withdrawing a case),
+    and the box that confirms it."""
+
+    confirm = confirm_box("Yes, I am sure")
+
+    def __init__(self, prefix: str, label: str, confirm: str, *args, **kwargs):
+        super().__init__(prefix, label, *args, **kwargs)
+        self.confirm.label.text = confirm
+
+
 class CloseForm(CleanText, FlaskForm):
     outcome = SelectField(
         "Outcome",
@@ -194,6 +207,7 @@ class CloseForm(CleanText, FlaskForm):
     reason = TextAreaField(
         "Reason", validators=[DataRequired("Give the reason."), Length(max=2000)]
     )
+    confirm = confirm_box("Yes, close this case: the business is told and the work stops")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="close", **kwargs)

@@ -23,6 +23,7 @@ from portal.ledger import services
 from portal.ledger.forms import (
     STAGES,
     CloseForm,
+    ConfirmedReasonForm,
     DecisionForm,
     PaymentForm,
     PlanForm,
@@ -119,8 +120,7 @@ def arrangements_panel(case: Case, user: User, forms: dict) -> dict | None:
         or PlanForm(formdata=None, data={"total": _plain(balance, case), "first_due_on": today}),
         "settle_form": forms.get("settle_form") or SettlementForm(formdata=None),
         "decline_form": forms.get("decline_form") or DecisionForm(formdata=None),
-        "cancel_form": forms.get("cancel_form")
-        or ReasonForm("end", "Why is it ended?", formdata=None),
+        "cancel_form": forms.get("cancel_form") or end_form(formdata=None),
         "frequencies": services.FREQUENCIES,
         "paid_settlement": {
             a.id: services.settlement_paid(a, balance)
@@ -128,6 +128,21 @@ def arrangements_panel(case: Case, user: User, forms: dict) -> dict | None:
             if a.kind == ArrangementKind.SETTLEMENT and a.status == ArrangementStatus.ACTIVE
         },
     }
+
+
+def end_form(**kwargs) -> ConfirmedReasonForm:
+    return ConfirmedReasonForm(
+        "end", "Why is it ended?", "Yes, end it: the case returns to collection", **kwargs
+    )
+
+
+def withdraw_form(**kwargs) -> ConfirmedReasonForm:
+    return ConfirmedReasonForm(
+        "withdraw",
+        "Why are you withdrawing it?",
+        "Yes, withdraw this case: the agency stops and it closes as withdrawn",
+        **kwargs,
+    )
 
 
 def _plain(minor: int, case: Case) -> str:
@@ -153,8 +168,7 @@ def closing_panel(case: Case, user: User, forms: dict) -> dict | None:
         "stage_form": forms.get("stage_form") or _stage_form(case, formdata=None),
         "reopen_form": forms.get("reopen_form")
         or ReasonForm("reopen", "Why is it reopened?", formdata=None),
-        "withdraw_form": forms.get("withdraw_form")
-        or ReasonForm("withdraw", "Why are you withdrawing it?", formdata=None),
+        "withdraw_form": forms.get("withdraw_form") or withdraw_form(formdata=None),
         "stages": STAGES,
     }
 
@@ -339,7 +353,7 @@ def decline_settlement(case_id: int, arrangement_id: int):
 def end_arrangement(case_id: int, arrangement_id: int):
     case = get_or_404(Case, case_id)
     arrangement = get_or_404(Arrangement, arrangement_id, case_id=case.id)
-    form = ReasonForm("end", "Why is it ended?")
+    form = end_form()
     return _act(
         case,
         form,
@@ -412,7 +426,7 @@ def reopen(case_id: int):
 @requires(*BUSINESS)
 def withdraw(case_id: int):
     case = get_or_404(Case, case_id)
-    form = ReasonForm("withdraw", "Why are you withdrawing it?")
+    form = withdraw_form()
     return _act(
         case,
         form,

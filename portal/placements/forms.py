@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.forms import choices
+from portal.forms import choices, confirm_box
 from portal.placements.services import REJECTION_REASONS
 
 
@@ -24,6 +24,7 @@ class RejectForm(FlaskForm):
         choices=choices([("", "Choose…"), *REJECTION_REASONS.items()]),
     )
     note = TextAreaField("Explanation for the business", validators=[Optional(), Length(max=4000)])
+    confirm = confirm_box("Yes, reject this placement: the case closes as rejected")
 
 
 class AskForm(FlaskForm):

@@ -116,3 +116,25 @@ def test_the_answer_form_appears_only_while_the_agency_waits_for_an_answer(clien
     page = client.get(f"/cases/{case.id}").data.decode()
     assert "Send the answer" in page and "Which branch ordered it?" in page
     assert "Withdraw the case" in page  # still before acceptance
+
+
+def test_the_case_page_speaks_to_the_side_that_reads_it(client, auth, world):
+    case = placed(world, answer_due_at=utcnow() + timedelta(days=2), notes="Call after noon")
+    case.submitted_at = utcnow()
+    services.request_information(case, world.agency_admin, "Which branch ordered it?")
+    db.session.commit()
+    agency, business = world.agency.name, world.business.name
+
+    auth.login(world.agency_admin)
+    page = client.get(f"/cases/{case.id}").data.decode()
+    assert f"Your question to {business}" in page and f"{agency} asks" not in page
+    assert "accept or decline it by" in page and "the agency answers" not in page
+    assert f"Notes from {business}" in page and "Notes for the agency" not in page
+    assert "your own contacts are in the contact log" in page
+
+    auth.logout()
+    auth.login(world.business_admin)
+    page = client.get(f"/cases/{case.id}").data.decode()
+    assert f"{agency} asks" in page and f"{agency} answers by" in page
+    assert "Your notes for the agency" in page
+    assert "the agency&#39;s own contacts are in the contact log" in page

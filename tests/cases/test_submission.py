@@ -17,6 +17,8 @@ from portal.models import (
 from tests import factories
 from tests.cases.helpers import case_form, only_case, placed, ready_draft
 
+CONFIRMED = {"delete-confirm": "y"}
+
 
 def _notes(user, kind: str) -> list[Notification]:
     stmt = select(Notification).where(Notification.user_id == user.id, Notification.kind == kind)
@@ -165,7 +167,9 @@ def test_the_business_withdraws_a_case_before_acceptance_and_the_agency_is_told(
     auth.login(world.business_admin)
     missing = client.post(f"/cases/{case.id}/withdraw", data={"reason": "  "})
     assert "Say why the case is withdrawn." in missing.data.decode()
-    response = client.post(f"/cases/{case.id}/withdraw", data={"reason": "The debtor paid us"})
+    response = client.post(
+        f"/cases/{case.id}/withdraw", data={"reason": "The debtor paid us", "confirm": "y"}
+    )
     assert response.status_code == 302
     db.session.refresh(case)
     assert (case.status, case.close_code) == (CaseStatus.CLOSED, CloseCode.WITHDRAWN)
@@ -178,7 +182,9 @@ def test_the_business_withdraws_a_case_before_acceptance_and_the_agency_is_told(
 def test_an_accepted_case_cannot_be_withdrawn(client, auth, world):
     case = placed(world, status=CaseStatus.ACCEPTED)
     auth.login(world.business_admin)
-    response = client.post(f"/cases/{case.id}/withdraw", data={"reason": "Changed our mind"})
+    response = client.post(
+        f"/cases/{case.id}/withdraw", data={"reason": "Changed our mind", "confirm": "y"}
+    )
     assert "Only a case the agency has not accepted yet can be withdrawn." in response.data.decode()
     db.session.refresh(case)
     assert case.status == CaseStatus.ACCEPTED
@@ -237,9 +243,9 @@ def test_history_can_be_added_after_handover_but_not_in_the_future(client, auth,
 def test_a_draft_can_be_deleted_but_a_submitted_case_cannot(client, auth, world):
     draft, submitted = ready_draft(world), placed(world)
     auth.login(world.business_admin)
-    assert client.post(f"/cases/{draft.id}/delete").status_code == 302
+    assert client.post(f"/cases/{draft.id}/delete", data=CONFIRMED).status_code == 302
     assert client.get(f"/cases/{draft.id}").status_code == 404
-    client.post(f"/cases/{submitted.id}/delete")
+    client.post(f"/cases/{submitted.id}/delete", data=CONFIRMED)
     assert client.get(f"/cases/{submitted.id}").status_code == 200
 
 
@@ -248,3 +254,24 @@ def test_an_agency_user_cannot_use_the_business_actions(client, auth, world):
     auth.login(world.agency_admin)
     assert client.post(f"/cases/{case.id}/withdraw", data={"reason": "x"}).status_code == 403
     assert world.agency_admin.role == Role.AGENCY_ADMIN
+
+
+def test_deleting_a_draft_needs_the_confirmation_box_ticked(client, auth, world):
+    draft = ready_draft(world)
+    auth.login(world.business_admin)
+    page = client.get(f"/cases/{draft.id}").data.decode()
+    assert 'name="delete-confirm"' in page
+    refused = client.post(f"/cases/{draft.id}/delete", data={})
+    assert refused.status_code == 422
+    assert 'id="delete-confirm-error"' in refused.data.decode()
+    assert client.get(f"/cases/{draft.id}").status_code == 200
+
+
+def test_withdrawing_a_placed_case_needs_the_confirmation_box_ticked(client, auth, world):
+    case = placed(world)
+    auth.login(world.business_admin)
+    refused = client.post(f"/cases/{case.id}/withdraw", data={"reason": "The debtor paid us"})
+    assert 'id="confirm-error"' in refused.data.decode()
+    assert "The debtor paid us" in refused.data.decode()  # what was typed is kept
+    db.session.refresh(case)
+    assert case.status == CaseStatus.SUBMITTED

@@ -239,3 +239,39 @@ def test_debtor_kind_is_recorded_with_an_event(client, auth, world):
     assert response.status_code == 302
     assert case.debtor_profile == DebtorProfile.DELAYS
     assert db.session.scalars(select(Event).where(Event.kind == "debtor_profile_set")).one()
+
+
+def _contact_page(client, case) -> str:
+    response = client.get(f"/cases/{case.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_override_reason_is_asked_for_only_when_the_rules_refuse_contact_now(
+    client, auth, world, monkeypatch
+):
+    case = worked_case(world)
+    freeze(monkeypatch, at(NAIROBI, 2026, 3, 3, 8, 30))
+    auth.login(world.caseworker)
+    assert 'name="override_reason"' not in _contact_page(client, case)
+    logged(case, world.caseworker, at(NAIROBI, 2026, 3, 3, 9, 0))
+    freeze(monkeypatch, at(NAIROBI, 2026, 3, 3, 10, 30))  # one call a day: refused now
+    assert 'name="override_reason"' in _contact_page(client, case)
+
+
+def test_a_refused_contact_asks_for_the_override_reason_and_keeps_what_was_typed(
+    client, auth, world, monkeypatch
+):
+    case = worked_case(world)
+    logged(case, world.caseworker, at(NAIROBI, 2026, 3, 3, 9, 0))
+    freeze(monkeypatch, at(NAIROBI, 2026, 3, 4, 8, 30))  # a call is allowed at this moment
+    auth.login(world.caseworker)
+    assert 'name="override_reason"' not in _contact_page(client, case)
+    response = post(client, case, notes="Called back")  # a second call on 3 March: refused
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="contact-override_reason-error"' in page and "Called back" in page
+    response = post(client, case, override_reason="The debtor asked", occurred_at="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'name="override_reason"' in page and "The debtor asked" in page

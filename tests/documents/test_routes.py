@@ -353,7 +353,7 @@ def _panel(app, user, case) -> str:
         return render_template_string('{% include "documents/_panel.html" %}', case=case)
 
 
-def test_the_panel_lists_documents_with_size_sha256_and_who_added_them(app, world):
+def test_the_panel_lists_documents_with_size_fingerprint_and_who_added_them(app, world):
     case = draft_case(world)
     entry = correspondence(case, world.business_member, summary="Reminder letter sent")
     content = pdf(9)
@@ -368,6 +368,7 @@ def test_the_panel_lists_documents_with_size_sha256_and_who_added_them(app, worl
     assert f"/cases/{case.id}/documents/" in html
     assert f'title="{digest}"' in html
     assert f"{digest[:12]}…" in html
+    assert '<th scope="col">Fingerprint</th>' in html and ">SHA-256<" not in html
     assert f"{len(content)} bytes" in html
     assert "Wanjirũ Kamau" in html
     assert "Phone to the debtor" in html

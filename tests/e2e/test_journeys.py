@@ -246,8 +246,9 @@ def log_call(who, promise: tuple[str, date]) -> None:
     override = page.get_by_role("region", name="Contact log").get_by_label(
         "Why the rules of contact were broken"
     )
-    if override.get_attribute("aria-invalid") == "true":
-        # Only when the panel said no (or the calling window closed meanwhile).
+    if override.count() and override.get_attribute("aria-invalid") == "true":
+        # Only when the panel said no (or the calling window closed meanwhile); otherwise the
+        # reason is not asked for at all.
         contacts = page.get_by_role("region", name="Contact log")
         expect(contacts.get_by_label("Notes")).to_have_value(notes)
         expect(contacts.get_by_label("Amount promised")).to_have_value(promise[0])

@@ -156,3 +156,22 @@ def test_the_terms_page_shows_rates_and_money_formatted(client, auth, world):
     auth.login(world.business_member)
     page = client.get(f"/agreements/{world.agreement.id}")
     assert b"30 %" in page.data and "KES\u00a0100,000.00".encode() in page.data
+
+
+def test_ending_an_agreement_needs_the_confirmation_box_ticked(client, auth, world):
+    auth.login(world.business_admin)
+    url = f"/agreements/{world.agreement.id}/end"
+    assert b'name="end-confirm"' in client.get(f"/agreements/{world.agreement.id}").data
+    refused = client.post(url, data={})
+    assert refused.status_code == 422 and b'id="end-confirm-error"' in refused.data
+    db.session.refresh(world.agreement)
+    assert world.agreement.status == AgreementStatus.ACTIVE
+    assert client.post(url, data={"end-confirm": "y"}).status_code == 302
+    db.session.refresh(world.agreement)
+    assert world.agreement.status == AgreementStatus.ENDED
+
+
+def test_the_agreements_list_names_the_fee_rate_column_for_what_it_shows(client, auth, world):
+    auth.login(world.business_admin)
+    page = client.get("/agreements/").data.decode()
+    assert "Fee rate (by balance)" in page and "Fees from" not in page

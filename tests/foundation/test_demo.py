@@ -1,5 +1,7 @@
 """The demo data shows a newcomer the portal at work, not an empty shell."""
 
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 
 from portal.demo import seed
@@ -94,3 +96,18 @@ def test_demo_statements_reconcile_with_the_payments_they_cover(app):
     assert len(issued) >= 2
     for statement in issued:
         assert statement.gross_minor == sum(line.gross_minor for line in statement.lines)
+
+
+def test_demo_checklists_are_confirmed_just_before_each_backdated_submission(app):
+    seed.run()
+    db.session.commit()
+    submitted = list(db.session.scalars(select(Case).where(Case.submitted_at.is_not(None))))
+    assert submitted
+    backdated = 0
+    for case in submitted:
+        assert case.checklist_confirmed_at is not None
+        assert case.checklist_confirmed_at <= case.submitted_at
+        assert case.submitted_at - case.checklist_confirmed_at < timedelta(hours=1)
+        backdated += case.submitted_at.date() < date.today() - timedelta(days=7)
+        assert case.agreement.business_accepted_at <= case.submitted_at
+    assert backdated >= 1

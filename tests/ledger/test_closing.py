@@ -21,7 +21,8 @@ def test_an_agency_admin_closes_a_case_as_uncollectable_with_its_reason(client, 
     case = accepted(world)
     auth.login(world.agency_admin)
     response = client.post(
-        f"/cases/{case.id}/close", data={"close-outcome": "insolvent", "close-reason": "Wound up"}
+        f"/cases/{case.id}/close",
+        data={"close-outcome": "insolvent", "close-reason": "Wound up", "close-confirm": "y"},
     )
     assert response.status_code == 302
     db.session.refresh(case)
@@ -116,7 +117,8 @@ def test_the_business_withdraws_a_case_in_collection(client, auth, world):
     page = client.get(f"/cases/{case.id}").data.decode()
     assert "Withdraw this case" in page
     response = client.post(
-        f"/cases/{case.id}/withdraw-accepted", data={"withdraw-reason": "Debtor paid us"}
+        f"/cases/{case.id}/withdraw-accepted",
+        data={"withdraw-reason": "Debtor paid us", "withdraw-confirm": "y"},
     )
     assert response.status_code == 302
     db.session.refresh(case)
@@ -139,3 +141,22 @@ def test_a_withdrawal_needs_a_reason(client, auth, world):
     response = client.post(f"/cases/{case.id}/withdraw-accepted", data={})
     assert response.status_code == 422
     assert 'id="withdraw-reason-error"' in response.data.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "data", "error_id"),
+    [
+        ("agency_admin", "close", {"close-outcome": "insolvent", "close-reason": "x"}, "close"),
+        ("business_admin", "withdraw-accepted", {"withdraw-reason": "Paid us"}, "withdraw"),
+    ],
+)
+def test_closing_or_withdrawing_a_case_needs_the_confirmation_box_ticked(
+    client, auth, world, who, url, data, error_id
+):
+    case = accepted(world)
+    auth.login(getattr(world, who))
+    response = client.post(f"/cases/{case.id}/{url}", data=data)
+    assert response.status_code == 422
+    assert f'id="{error_id}-confirm-error"' in response.data.decode()
+    db.session.refresh(case)
+    assert case.status == CaseStatus.IN_COLLECTION

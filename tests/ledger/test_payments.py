@@ -137,7 +137,7 @@ def test_a_bounced_payment_is_reversed_by_a_new_negative_entry(client, auth, wor
     auth.login(world.caseworker)
     response = client.post(
         f"/cases/{case.id}/payments/{paid.id}/reverse",
-        data={f"reverse-{paid.id}-reason": "Cheque bounced"},
+        data={f"reverse-{paid.id}-reason": "Cheque bounced", f"reverse-{paid.id}-confirm": "y"},
     )
     assert response.status_code == 302
     entries = db.session.scalars(select(Recovery).order_by(Recovery.id)).all()
@@ -157,8 +157,12 @@ def test_a_payment_is_reversed_only_once(client, auth, world):
     paid = _pay(case, world.caseworker, 10_000_00)
     auth.login(world.caseworker)
     url = f"/cases/{case.id}/payments/{paid.id}/reverse"
-    client.post(url, data={f"reverse-{paid.id}-reason": "Bounced"})
-    again = client.post(url, data={f"reverse-{paid.id}-reason": "Bounced again"})
+    client.post(
+        url, data={f"reverse-{paid.id}-reason": "Bounced", f"reverse-{paid.id}-confirm": "y"}
+    )
+    again = client.post(
+        url, data={f"reverse-{paid.id}-reason": "Bounced again", f"reverse-{paid.id}-confirm": "y"}
+    )
     assert again.status_code == 422
     assert "already been reversed" in again.data.decode()
     assert db.session.scalar(select(func.count(Recovery.id))) == 2
@@ -236,3 +240,28 @@ def test_the_record_form_is_offered_only_to_the_agency_on_a_case_being_worked(cl
     auth.logout()
     auth.login(world.agency_admin)
     assert "Record a payment" in client.get(f"/cases/{case.id}").data.decode()
+
+
+def test_reversing_a_payment_needs_the_confirmation_box_ticked(client, auth, world):
+    case = accepted(world)
+    paid = _pay(case, world.caseworker, 10_000_00)
+    db.session.commit()
+    auth.login(world.caseworker)
+    url = f"/cases/{case.id}/payments/{paid.id}/reverse"
+    refused = client.post(url, data={f"reverse-{paid.id}-reason": "Bounced"})
+    assert refused.status_code == 422
+    assert f'id="reverse-{paid.id}-confirm-error"' in refused.data.decode()
+    assert services.reversed_ids(case) == set()
+
+
+def test_paid_to_is_a_fieldset_with_a_legend_not_a_list(client, auth, world):
+    case = accepted(world)
+    auth.login(world.caseworker)
+    page = client.get(f"/cases/{case.id}").data.decode()
+    form = page[page.index('id="record-payment"') :]
+    form = form[: form.index("</form>")]
+    assert (
+        '<fieldset class="field radios' in form and '<legend class="label">Paid to</legend>' in form
+    )
+    assert "<ul" not in form and "<li" not in form
+    assert 'type="radio"' in form and 'name="pay-paid_to"' in form

@@ -1,5 +1,6 @@
 """Instalment plans: the schedule, paying in order, late and missed, breaking after grace days."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -231,8 +232,44 @@ def test_the_agency_can_end_a_plan_and_the_case_returns_to_collection(client, au
     plan = _plan(world, case)
     auth.login(world.caseworker)
     response = client.post(
-        f"/cases/{case.id}/arrangements/{plan.id}/end", data={"end-reason": "Debtor asked"}
+        f"/cases/{case.id}/arrangements/{plan.id}/end",
+        data={"end-reason": "Debtor asked", "end-confirm": "y"},
     )
     assert response.status_code == 302
     db.session.refresh(case)
     assert plan.status == ArrangementStatus.CANCELLED and case.status == CaseStatus.IN_COLLECTION
+
+
+def _instalment_states(page: str) -> list[str]:
+    table = page[page.index("Instalments of the plan") :]
+    table = table[: table.index("</tbody>")]
+    return re.findall(r'<span class="badge [^"]+">(Due|Paid|Late|Missed)</span>', table)
+
+
+def test_a_broken_plan_shows_the_states_stored_when_it_broke_on_every_later_day(
+    client, auth, world, monkeypatch
+):
+    world.agreement.grace_days = 0
+    case = accepted(world)
+    _plan(world, case)
+    services.refresh_plans(date(2026, 10, 2))
+    db.session.commit()
+    auth.login(world.caseworker)
+    shown = []
+    for day in (date(2026, 10, 5), date(2027, 3, 1)):
+        monkeypatch.setattr("portal.ledger.routes.local_today", lambda user, day=day: day)
+        shown.append(_instalment_states(client.get(f"/cases/{case.id}").data.decode()))
+    assert shown[0] == shown[1] == ["Missed", "Due", "Due"]
+
+
+def test_ending_a_plan_needs_the_confirmation_box_ticked(client, auth, world):
+    case = accepted(world)
+    plan = _plan(world, case)
+    auth.login(world.caseworker)
+    response = client.post(
+        f"/cases/{case.id}/arrangements/{plan.id}/end", data={"end-reason": "Debtor asked"}
+    )
+    assert response.status_code == 422
+    assert 'id="end-confirm-error"' in response.data.decode()
+    db.session.refresh(plan)
+    assert plan.status == ArrangementStatus.ACTIVE

@@ -85,7 +85,7 @@ def test_a_business_admin_declines_a_settlement_with_a_note(client, auth, world)
     auth.login(world.business_admin)
     client.post(
         f"/cases/{case.id}/settlement/{settlement.id}/decline",
-        data={"decide-note": "Too low"},
+        data={"decide-note": "Too low", "decide-confirm": "y"},
     )
     db.session.refresh(settlement)
     assert settlement.status == ArrangementStatus.DECLINED and "Too low" in settlement.note
@@ -105,7 +105,9 @@ def test_a_decided_settlement_cannot_be_decided_again(client, auth, world):
     settlement = _offer(world, case, 500_00)
     auth.login(world.business_admin)
     client.post(f"/cases/{case.id}/settlement/{settlement.id}/approve")
-    again = client.post(f"/cases/{case.id}/settlement/{settlement.id}/decline")
+    again = client.post(
+        f"/cases/{case.id}/settlement/{settlement.id}/decline", data={"decide-confirm": "y"}
+    )
     assert again.status_code == 422
     assert "no longer waiting" in again.data.decode()
 
@@ -126,3 +128,16 @@ def test_a_settlement_waiting_for_approval_does_not_close_the_case(world):
     _offer(world, case, 500_00)
     _pay(world, case, 500_00)
     assert case.status == CaseStatus.IN_COLLECTION
+
+
+def test_declining_a_settlement_needs_the_confirmation_box_ticked(client, auth, world):
+    case = accepted(world, amount_minor=1_000_00)
+    settlement = _offer(world, case, 500_00)
+    auth.login(world.business_admin)
+    response = client.post(
+        f"/cases/{case.id}/settlement/{settlement.id}/decline", data={"decide-note": "Too low"}
+    )
+    assert response.status_code == 422
+    assert 'id="decide-confirm-error"' in response.data.decode()
+    db.session.refresh(settlement)
+    assert settlement.status == ArrangementStatus.AWAITING_APPROVAL

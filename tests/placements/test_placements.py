@@ -98,10 +98,13 @@ def test_rejecting_needs_a_reason_and_closes_the_case_as_rejected(client, auth, 
     auth.login(world.agency_admin)
     missing = client.post(f"/placements/{case.id}/reject", data={"reason": "", "note": ""})
     assert b"Choose a reason." in missing.data
-    other = client.post(f"/placements/{case.id}/reject", data={"reason": "other", "note": " "})
+    other = client.post(
+        f"/placements/{case.id}/reject", data={"reason": "other", "note": " ", "confirm": "y"}
+    )
     assert b"Explain the reason." in other.data
     client.post(
-        f"/placements/{case.id}/reject", data={"reason": "statute_barred", "note": "Six years past"}
+        f"/placements/{case.id}/reject",
+        data={"reason": "statute_barred", "note": "Six years past", "confirm": "y"},
     )
     db.session.refresh(case)
     assert (case.status, case.close_code, case.rejection_reason) == (
@@ -130,7 +133,9 @@ def test_an_answered_placement_cannot_be_answered_again(client, auth, world):
     services.accept(case, world.agency_admin, world.caseworker.id)
     db.session.commit()
     auth.login(world.agency_admin)
-    response = client.post(f"/placements/{case.id}/reject", data={"reason": "disputed", "note": ""})
+    response = client.post(
+        f"/placements/{case.id}/reject", data={"reason": "disputed", "note": "", "confirm": "y"}
+    )
     assert b"Only a placement waiting for an answer can be rejected." in response.data
 
 
@@ -143,3 +148,15 @@ def test_a_caseworker_sees_only_cases_assigned_to_them(client, auth, world):
 
     assert db.session.scalars(owned(Case, world.caseworker)).all() == [case]
     assert db.session.scalars(owned(Case, world.other_caseworker)).all() == []
+
+
+def test_rejecting_a_placement_needs_the_confirmation_box_ticked(client, auth, world):
+    case = _placed(world)
+    auth.login(world.agency_admin)
+    assert b'name="confirm"' in client.get(f"/placements/{case.id}").data
+    refused = client.post(
+        f"/placements/{case.id}/reject", data={"reason": "statute_barred", "note": "Too old"}
+    )
+    assert b'id="confirm-error"' in refused.data and b"Too old" in refused.data
+    db.session.refresh(case)
+    assert case.status == CaseStatus.SUBMITTED
