@@ -8,9 +8,8 @@ from flask_login import current_user
 from portal.agreements import services
 from portal.agreements.forms import AcceptAgreementForm, ProposeAgreementForm, terms_from
 from portal.auth.reauth import requires_recent_password
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, ConfirmForm, choices, show_domain_error
+from portal.forms import ActionForm, ConfirmForm, choices, saved
 from portal.models import Agreement, AgreementStatus, Organisation, Role
 from portal.orgs.services import clients_of
 from portal.tenancy import get_or_404, owned, requires, signed_in
@@ -40,14 +39,11 @@ def propose():
         terms = terms_from(form)
         business = get_or_404(Organisation, form.business_id.data)
         if terms is not None:
-            try:
+            with saved(form) as done:
                 agreement = services.propose(
                     current_user, business, terms, form.signature.data, request.remote_addr
                 )
-            except DomainError as error:
-                show_domain_error(form, error) or flash(error.message, "error")
-            else:
-                db.session.commit()
+            if done:
                 flash(
                     f"Agreement proposed to {business.name}. It applies once their "
                     "administrator accepts it.",
@@ -113,12 +109,9 @@ def accept(agreement_id: int):
     agreement = get_or_404(Agreement, agreement_id)
     form = AcceptAgreementForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.accept(current_user, agreement, form.signature.data, request.remote_addr)
-        except DomainError as error:
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(
                 f"Agreement with {agreement.agency.name} accepted. You can now place cases "
                 "with them.",
@@ -139,11 +132,8 @@ def end(agreement_id: int):
             and agreement.status == AgreementStatus.PROPOSED
         )
         return _show_page(agreement, AcceptAgreementForm(formdata=None), can_accept, form, 422)
-    try:
+    with saved() as done:
         services.end(agreement, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash("The agreement has ended. Cases already placed carry on under it.", "success")
     return redirect(url_for("agreements.show", agreement_id=agreement.id))

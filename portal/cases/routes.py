@@ -37,7 +37,7 @@ from portal.cases.panels import SLOTS, in_slot, panels_for
 from portal.documents import services as documents
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, choices, show_domain_error
+from portal.forms import ActionForm, choices, saved
 from portal.models import CHECKLIST_ITEMS, Case, CaseStatus, CorrespondenceEntry, Role, User
 from portal.tenancy import get_or_404, requires, signed_in
 
@@ -148,33 +148,30 @@ def _handle_case_form(form: CaseForm, case: Case | None) -> Response | None:
     parsed = read_case(form, current_user)
     if not valid or parsed is None:
         return None
-    try:
-        saved, notes = _save(parsed, case)
-    except DomainError as error:
-        db.session.rollback()
-        place_error(form, error) or flash(error.message, "error")
+    with saved(form, show=place_error) as done:
+        draft, notes = _save(parsed, case)
+    if not done:
         return None
-    db.session.commit()
     for note in notes:
         flash(note, "info")
-    flash(_saved_message(saved), "success")
-    return redirect(url_for("cases.show", case_id=saved.id))
+    flash(_saved_message(draft), "success")
+    return redirect(url_for("cases.show", case_id=draft.id))
 
 
 def _save(parsed: CaseInput, case: Case | None) -> tuple[Case, list[str]]:
     """The draft, its new history entries with their files, and its documents, in one flush."""
-    saved = services.save_draft(current_user, parsed.case, case)
+    draft = services.save_draft(current_user, parsed.case, case)
     notes: list[str] = []
     for entry in parsed.history:
         prefix = entry.row.summary.name.removesuffix("summary")
         try:
-            row = services.add_history(saved, current_user, entry.data)
+            row = services.add_history(draft, current_user, entry.data)
         except DomainError as error:
             error.field = prefix + error.field if error.field else None
             raise
-        notes += _attach_all(saved, entry.files, correspondence=row)
-    notes += _attach_all(saved, parsed.documents)
-    return saved, notes
+        notes += _attach_all(draft, entry.files, correspondence=row)
+    notes += _attach_all(draft, parsed.documents)
+    return draft, notes
 
 
 def _attach_all(
@@ -334,13 +331,9 @@ def submit(case_id: int):
     form = SubmitCaseForm()
     form.agreement_id.choices = _agreement_choices(queries.placement_of(case))
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.submit(case, current_user, form.agreement_id.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(
                 f"Handed over to {case.agency.name} as {case.reference}. They answer within "
                 f"{case.agreement.answer_days} days; you will see it here.",
@@ -356,13 +349,9 @@ def withdraw(case_id: int):
     case = get_or_404(Case, case_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.withdraw(case, current_user, form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"{case.reference} is withdrawn; {case.agency.name} has been told.", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     return render_case(case, withdraw_form=form)
@@ -374,13 +363,9 @@ def answer(case_id: int):
     case = get_or_404(Case, case_id)
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.answer_information_request(case, current_user, form.answer.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"Answer sent. {case.reference} is back with {case.agency.name}.", "success")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="messages"))
     return render_case(case, answer_form=form)
@@ -395,14 +380,10 @@ def add_history(case_id: int):
     if form.validate_on_submit():
         data = read_history(Reader(current_user), form)
         if data is not None and not form.files.refused:
-            try:
+            with saved(form, show=place_error) as done:
                 entry = services.add_history(case, current_user, data)
                 notes = _attach_all(case, [s for _, s, _ in form.staged.files], entry)
-            except DomainError as error:
-                db.session.rollback()
-                place_error(form, error) or flash(error.message, "error")
-            else:
-                db.session.commit()
+            if done:
                 for note in notes:
                     flash(note, "info")
                 flash("History entry added.", "success")
@@ -418,12 +399,9 @@ def delete(case_id: int):
     if not form.validate_on_submit():
         return render_case(case, 422, delete_form=form)
     name = case.debtor.name
-    try:
+    with saved() as done:
         services.delete_draft(case, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not done:
         return redirect(url_for("cases.show", case_id=case.id))
-    db.session.commit()
     flash(f"The draft for {name} is deleted.", "success")
     return redirect(url_for("cases.index"))

@@ -25,9 +25,8 @@ from portal.casework.forms import (
     read_contact,
     read_profile,
 )
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import show_domain_error
+from portal.forms import saved
 from portal.models import Case, CaseStatus, Role, User
 from portal.tenancy import get_or_404, requires, signed_in
 
@@ -93,13 +92,9 @@ def log_contact(case_id: int):
     valid = form.validate_on_submit()
     data = read_contact(form, case, current_user)
     if valid and data is not None:
-        try:
+        with saved(form) as done:
             entry, new = services.log_contact_once(case, current_user, data, services.now())
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             if new:
                 flash(_logged_message(entry, case), "success")
             else:
@@ -123,13 +118,9 @@ def set_profile(case_id: int):
     case = get_or_404(Case, case_id)
     form = ProfileForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.set_profile(case, current_user, read_profile(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash("The debtor's kind is recorded.", "success")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="contact-rules"))
     return render_case(case, 422, panel_forms={"profile_form": form})
@@ -144,13 +135,9 @@ def raise_dispute(case_id: int):
     case = get_or_404(Case, case_id)
     form = DisputeForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.raise_dispute(case, current_user, form.reason.data, services.now())
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(
                 f"Dispute recorded: {case.reference} is on hold and contact has stopped. "
                 f"{case.business.name} has been asked to resolve it.",
@@ -166,15 +153,11 @@ def resolve_dispute(case_id: int):
     case = get_or_404(Case, case_id)
     form = ResolveDisputeForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.resolve_dispute(
                 case, current_user, form.resolution.data, form.note.data, services.now()
             )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(_resolved_message(case), "success")
             return redirect(url_for("cases.show", case_id=case.id, _anchor="dispute"))
     return render_case(case, 422, panel_forms={"resolve_form": form})
@@ -195,13 +178,9 @@ def post_message(case_id: int):
     case = get_or_404(Case, case_id)
     form = MessageForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.post_message(case, current_user, form.body.data, bool(form.internal.data))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(
                 "Internal note saved."
                 if form.internal.data

@@ -16,9 +16,8 @@ from flask_wtf import FlaskForm
 from portal.cases import panels
 from portal.cases.routes import render_case
 from portal.cases.services import local_today
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, show_domain_error
+from portal.forms import ActionForm, saved
 from portal.ledger import services
 from portal.ledger.forms import (
     STAGES,
@@ -202,17 +201,11 @@ def _act(
     `action` returns the success message, or None when the form's own parsing failed.
     """
     if form.validate_on_submit():
-        try:
-            message = action()
-        except DomainError as error:
-            db.session.rollback()
-            if not show_domain_error(form, error):
-                flash(error.message, "error")
-        else:
-            if message is not None:
-                db.session.commit()
-                flash(message, "success")
-                return redirect(url_for("cases.show", case_id=case.id, _anchor=anchor))
+        with saved(form) as done:
+            message = action()  # None: the form's own parsing failed, nothing was changed
+        if done and message is not None:
+            flash(message, "success")
+            return redirect(url_for("cases.show", case_id=case.id, _anchor=anchor))
     return render_case(case, 422, panel_forms={key: form})
 
 

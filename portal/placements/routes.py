@@ -5,8 +5,7 @@ from flask_login import current_user
 
 from portal.cases.services import request_information
 from portal.errors import DomainError
-from portal.extensions import db
-from portal.forms import show_domain_error
+from portal.forms import saved
 from portal.models import Case, Role
 from portal.placements import services
 from portal.placements.forms import AcceptForm, AskForm, RejectForm
@@ -58,12 +57,9 @@ def accept(case_id: int):
     form = AcceptForm()
     form.set_people(services.caseworkers(case.agency_id))
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.accept(case, current_user, form.caseworker_id.data)
-        except DomainError as error:
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"{case.reference} accepted and assigned to {case.assigned_to.name}.", "success")
             return redirect(url_for("placements.index"))
     return _review_page(case, accept_form=form)
@@ -75,12 +71,9 @@ def reject(case_id: int):
     case = get_or_404(Case, case_id)
     form = RejectForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             services.reject(case, current_user, form.reason.data, form.note.data or "")
-        except DomainError as error:
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"{case.reference} rejected; {case.business.name} has been told.", "success")
             return redirect(url_for("placements.index"))
     return _review_page(case, reject_form=form)
@@ -92,12 +85,9 @@ def ask(case_id: int):
     case = get_or_404(Case, case_id)
     form = AskForm()
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             request_information(case, current_user, form.question.data)
-        except DomainError as error:
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"Your question on {case.reference} was sent to {case.business.name}.", "success")
             return redirect(url_for("placements.index"))
     return _review_page(case, ask_form=form)

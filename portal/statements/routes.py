@@ -10,7 +10,7 @@ from portal.auth.reauth import requires_recent_password
 from portal.cases.services import local_today
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, show_domain_error
+from portal.forms import ActionForm, saved, show_domain_error
 from portal.models import Agreement, Role, Statement, utcnow
 from portal.statements import bp, pdf, services
 from portal.statements.forms import IssueForm, PeriodForm
@@ -200,12 +200,9 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 def mark_received(statement_id: int):
     statement = get_or_404(Statement, statement_id)
     if ActionForm().validate_on_submit():
-        try:
+        with saved() as done:
             services.mark_received(statement, current_user, utcnow())
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"Statement {statement.number} marked received.", "success")
     else:
         flash("This form has expired. Reload the page and try again.", "error")
