@@ -13,10 +13,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Charge, CloseCode, Recovery, User
+from portal.models import Case, CaseStatus, CloseCode, User
 from portal.money import plain_amount
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,24 +41,6 @@ def status_text(status: CaseStatus, close_code: CloseCode | None) -> str:
     if status == CaseStatus.CLOSED and close_code is not None:
         return f"{status.label}: {close_code.label.lower()}"
     return status.label
-
-
-def money_columns(case_ids: Select):
-    """Per case (among `case_ids`): what was recovered and the charges added, as subqueries
-    to outer-join on the case id."""
-    recovered = (
-        select(Recovery.case_id.label("case_id"), func.sum(Recovery.amount_minor).label("sum"))
-        .where(Recovery.case_id.in_(case_ids))
-        .group_by(Recovery.case_id)
-        .subquery()
-    )
-    charges = (
-        select(Charge.case_id.label("case_id"), func.sum(Charge.amount_minor).label("sum"))
-        .where(Charge.case_id.in_(case_ids))
-        .group_by(Charge.case_id)
-        .subquery()
-    )
-    return recovered, charges
 
 
 def balance_now(placement: int | None, charges: int | None, recovered: int | None) -> int | None:

@@ -446,17 +446,13 @@ EXPORT_HEADER = [
 def export_rows(user: User, filters: Filters) -> Iterator[list[str]]:
     """Every case of the list with these filters (all pages), in the list's order, as CSV rows.
 
-    Fetched in batches; recoveries and charges are summed in SQL per case. A draft's balance
-    now is what its invoices still say is owed.
+    Fetched in batches; each case carries what it recovered and was charged. A draft's
+    balance now is what its invoices still say is owed.
     """
     base = _filtered(user, filters)
-    recovered, charges = export.money_columns(select(Case.id).where(scope(Case, user)))
-    stmt = (
-        base.add_columns(Case.placement_balance_minor, recovered.c.sum, charges.c.sum)
-        .outerjoin(recovered, recovered.c.case_id == Case.id)
-        .outerjoin(charges, charges.c.case_id == Case.id)
-        .order_by(*_order(base, filters.sort))
-    )
+    stmt = base.add_columns(
+        Case.placement_balance_minor, Case.recovered_minor, Case.charges_minor
+    ).order_by(*_order(base, filters.sort))
     zone = export.viewer_zone(user)
     for row in export.streamed(stmt):
         now = export.balance_now(row.placement_balance_minor, row[-1], row[-2])

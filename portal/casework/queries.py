@@ -151,21 +151,6 @@ def open_cases(user: User, filters: WorkFilters) -> Select:
 WORK_ORDER = (Case.next_action_on.asc().nulls_last(), Case.accepted_at, Case.id)
 
 
-def with_balance(stmt: Select, case_ids: Select | list[int]) -> Select:
-    """`stmt` (selecting cases) with each case's balance now, summed in SQL."""
-    recovered, charges = export.money_columns(case_ids)
-    balance = (
-        Case.placement_balance_minor
-        + func.coalesce(charges.c.sum, 0)
-        - func.coalesce(recovered.c.sum, 0)
-    )
-    return (
-        stmt.add_columns(balance.label("balance"))
-        .outerjoin(recovered, recovered.c.case_id == Case.id)
-        .outerjoin(charges, charges.c.case_id == Case.id)
-    )
-
-
 def worklist(user: User, at: datetime, filters: WorkFilters | None = None) -> Worklist:
     """One page of the user's open cases by next action, each with its balance now and whether
     the debtor may be called now; over all of them: promises due today, broken plans and the
@@ -177,22 +162,20 @@ def worklist(user: User, at: datetime, filters: WorkFilters | None = None) -> Wo
     pages = max(1, -(-total // PAGE_SIZE))
     filters.page = min(filters.page, pages)
     # The page's ids first (ordered from an index that holds the order's columns), then the
-    # cases shown with their balances: sums are taken for those, not for every open case.
+    # cases shown, each carrying its balance (portal/ledger/totals.py).
     page_ids = list(
         db.session.scalars(
             ids.order_by(*WORK_ORDER).limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
         )
     )
-    page = db.session.execute(
-        with_balance(select(Case).where(Case.id.in_(page_ids)), page_ids)
-        .options(*_case_loads())
-        .order_by(*WORK_ORDER)
+    page = db.session.scalars(
+        select(Case).where(Case.id.in_(page_ids)).options(*_case_loads()).order_by(*WORK_ORDER)
     ).all()
     today = at.astimezone(ZoneInfo(user.zone)).date()
     scoped = base.whereclause  # the user's open cases, filtered: for queries joined to Case
     promises, broken, held = _promises_on(today, scoped), _broken_plans(scoped), _on_hold(base)
     return Worklist(
-        rows=_rows([(row[0], row.balance) for row in page], at),
+        rows=_rows(list(page), at),
         today=today,
         filters=filters,
         total=total,
@@ -215,8 +198,8 @@ def _case_loads() -> list:
     ]
 
 
-def _rows(cases: list[tuple[Case, int | None]], at: datetime) -> list[WorkRow]:
-    ids = [c.id for c, _ in cases]
+def _rows(cases: list[Case], at: datetime) -> list[WorkRow]:
+    ids = [c.id for c in cases]
     logs = _logs(ids)
     disputes = _open_disputes(ids)
     return [
@@ -229,9 +212,9 @@ def _rows(cases: list[tuple[Case, int | None]], at: datetime) -> list[WorkRow]:
                 on_hold=c.status == CaseStatus.ON_HOLD or c.id in disputes,
             ),
             dispute=disputes.get(c.id),
-            balance=None if balance is None else int(balance),
+            balance=c.balance_minor,
         )
-        for c, balance in cases
+        for c in cases
     ]
 
 
@@ -325,7 +308,6 @@ EXPORT_HEADER = [
 def export_rows(user: User, filters: WorkFilters) -> Iterator[list[str]]:
     """Every case of the worklist with these filters (all pages), in its order, as CSV rows."""
     base = open_cases(user, filters)
-    recovered, charges = export.money_columns(base.with_only_columns(Case.id).order_by(None))
     business, worker = aliased(Organisation), aliased(User)
     stmt = (
         base.with_only_columns(
@@ -336,8 +318,8 @@ def export_rows(user: User, filters: WorkFilters) -> Iterator[list[str]]:
             business.name,
             Case.currency,
             Case.placement_balance_minor,
-            recovered.c.sum,
-            charges.c.sum,
+            Case.recovered_minor,
+            Case.charges_minor,
             Case.submitted_at,
             func.coalesce(Case.updated_at, Case.created_at),
             worker.name,
@@ -345,8 +327,6 @@ def export_rows(user: User, filters: WorkFilters) -> Iterator[list[str]]:
         .join(Debtor, Debtor.id == Case.debtor_id)
         .join(business, business.id == Case.business_id)
         .outerjoin(worker, worker.id == Case.assigned_to_id)
-        .outerjoin(recovered, recovered.c.case_id == Case.id)
-        .outerjoin(charges, charges.c.case_id == Case.id)
         .order_by(*WORK_ORDER)
     )
     zone = export.viewer_zone(user)

@@ -173,12 +173,10 @@ def money_by_agency(user: User) -> tuple[list[MoneyLine], list[AgencyLine]]:
 
 def open_balances_by_age(user: User, today: date) -> tuple[list[AgeLine], list[str]]:
     """Open cases' balances by days past due of their oldest unpaid invoice, per currency."""
-    rec, charges, due = s.recovery_sums(user), s.charge_sums(user), s.oldest_unpaid(user)
+    due = s.oldest_unpaid(user)
     bucket = s.age_bucket(due.c.oldest_due, today)
     rows = db.session.execute(
-        select(bucket, Case.currency, func.count(Case.id), func.sum(s.balance(rec, charges)))
-        .outerjoin(rec, rec.c.case_id == Case.id)
-        .outerjoin(charges, charges.c.case_id == Case.id)
+        select(bucket, Case.currency, func.count(Case.id), func.sum(Case.balance_minor))
         .outerjoin(due, due.c.case_id == Case.id)
         .where(scope(Case, user), Case.status.in_(s.OPEN))
         .group_by(bucket, Case.currency)

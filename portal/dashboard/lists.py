@@ -170,15 +170,9 @@ def _placed(ctx: Context) -> Select:
 
 def _open(ctx: Context) -> Select:
     """Open cases with what is still owed and the due date of the oldest unpaid invoice."""
-    rec, charges, due = (
-        s.recovery_sums(ctx.user),
-        s.charge_sums(ctx.user),
-        s.oldest_unpaid(ctx.user),
-    )
+    due = s.oldest_unpaid(ctx.user)
     stmt = (
-        _base(ctx, s.balance(rec, charges), due.c.oldest_due)
-        .outerjoin(rec, rec.c.case_id == Case.id)
-        .outerjoin(charges, charges.c.case_id == Case.id)
+        _base(ctx, Case.balance_minor, due.c.oldest_due)
         .outerjoin(due, due.c.case_id == Case.id)
         .where(Case.status.in_(s.OPEN))
     )
@@ -189,13 +183,7 @@ def _open(ctx: Context) -> Select:
 
 
 def _working(ctx: Context) -> Select:
-    rec, charges = s.recovery_sums(ctx.user), s.charge_sums(ctx.user)
-    return (
-        _base(ctx, s.balance(rec, charges), Case.accepted_at)
-        .outerjoin(rec, rec.c.case_id == Case.id)
-        .outerjoin(charges, charges.c.case_id == Case.id)
-        .where(Case.status.in_(s.WORKING))
-    )
+    return _base(ctx, Case.balance_minor, Case.accepted_at).where(Case.status.in_(s.WORKING))
 
 
 def _recovered(ctx: Context) -> Select:

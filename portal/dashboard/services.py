@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Date, Subquery, and_, case, cast, func, select
 
 from portal.extensions import db
-from portal.models import Case, CaseStatus, Charge, CloseCode, Invoice, Recovery, User
+from portal.models import Case, CaseStatus, CloseCode, Invoice, Recovery, User
 from portal.tenancy import scope
 
 # Placed and not yet closed: the balance is still being collected (or waits for an answer).
@@ -111,15 +111,6 @@ def recovery_sums(user: User) -> Subquery:
     )
 
 
-def charge_sums(user: User) -> Subquery:
-    return (
-        select(Charge.case_id.label("case_id"), func.sum(Charge.amount_minor).label("charges"))
-        .where(Charge.case_id.in_(in_scope(user)))
-        .group_by(Charge.case_id)
-        .subquery("charge_sums")
-    )
-
-
 def oldest_unpaid(user: User) -> Subquery:
     """Per case: the due date of its oldest invoice not fully paid."""
     unpaid_due = case((Invoice.amount_minor > Invoice.paid_minor, Invoice.due_date))
@@ -128,15 +119,6 @@ def oldest_unpaid(user: User) -> Subquery:
         .where(Invoice.case_id.in_(in_scope(user)))
         .group_by(Invoice.case_id)
         .subquery("oldest_unpaid")
-    )
-
-
-def balance(recoveries: Subquery, charges: Subquery) -> ColumnElement:
-    """What is still owed on a case: placement + charges − recovered."""
-    return (
-        func.coalesce(Case.placement_balance_minor, 0)
-        + func.coalesce(charges.c.charges, 0)
-        - func.coalesce(recoveries.c.recovered, 0)
     )
 
 

@@ -17,7 +17,7 @@ from portal import audit, lifecycle, money
 from portal.casework import promises
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.ledger import fees
+from portal.ledger import fees, totals
 from portal.models import (
     Arrangement,
     ArrangementKind,
@@ -355,6 +355,7 @@ def reverse_payment(
         f"{case.reference}: {summary}.",
         case=case,
     )
+    totals.refresh(case)
     promises.refresh(case)  # a bounced payment can leave a promise unkept again
     plan = open_arrangement(case, ArrangementKind.PLAN)
     if plan is not None and plan.status == AS.ACTIVE:
@@ -366,6 +367,7 @@ def reverse_payment(
 
 
 def _after_money_moved(case: Case, user: User | None, plan: Arrangement | None) -> None:
+    totals.refresh(case)
     promises.refresh(case)
     lifecycle.start_collection(case, actor=user, because="first payment recorded")
     if plan is not None and plan.status == AS.ACTIVE:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -164,6 +166,10 @@ class Case(CreatedAt, db.Model):
     checklist_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Money frozen at placement and the fee rate fixed at acceptance (never retroactive).
     placement_balance_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # What came in and what was charged since placement, kept in step with the ledger's rows
+    # (portal/ledger/totals.py) so lists and dashboards read a balance without summing them.
+    recovered_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    charges_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     debt_age_days_at_placement: Mapped[int | None] = mapped_column(Integer)
     fee_rate_bps: Mapped[int | None] = mapped_column(Integer)
     fee_rate_explanation: Mapped[str | None] = mapped_column(Text)
@@ -206,6 +212,21 @@ class Case(CreatedAt, db.Model):
     charge_terms: Mapped[list["ChargeTerm"]] = relationship(
         back_populates="case", cascade="all, delete-orphan"
     )
+
+    @hybrid_property
+    def balance_minor(self) -> int | None:
+        """What is still owed: at placement, plus charges, less what was recovered (None for a
+        draft, which has no placement yet)."""
+        if self.placement_balance_minor is None:
+            return None
+        return (
+            self.placement_balance_minor + (self.charges_minor or 0) - (self.recovered_minor or 0)
+        )
+
+    @balance_minor.inplace.expression
+    @classmethod
+    def _balance_minor_expression(cls) -> ColumnElement[int]:
+        return cls.placement_balance_minor + cls.charges_minor - cls.recovered_minor
 
     @property
     def is_draft(self) -> bool:

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from portal import audit
 from portal.documents import services as documents
 from portal.extensions import db
+from portal.ledger import totals
 from portal.models import (
     Arrangement,
     ArrangementKind,
@@ -135,7 +136,7 @@ def recovery(case: Case, user, amount: int, rate_bps: int = 3000, **fields) -> R
         **fields,
     )
     db.session.add(row)
-    db.session.flush()
+    totals.refresh(case)  # as the ledger does
     return row
 
 

@@ -9,6 +9,7 @@ from itertools import count
 
 from portal.casework import promises
 from portal.extensions import db
+from portal.ledger import totals
 from portal.models import (
     Arrangement,
     ArrangementKind,
@@ -137,7 +138,8 @@ def recovery(
         reverses_id=reverses.id if reverses else None,
     )
     db.session.add(r)
-    promises.refresh(case)  # as the ledger does when money moves
+    totals.refresh(case)  # as the ledger does when money moves
+    promises.refresh(case)
     return r
 
 
@@ -149,7 +151,7 @@ def charge(case: Case, amount: int) -> Charge:
     db.session.flush()
     c = Charge(case_id=case.id, term_id=term.id, amount_minor=amount)
     db.session.add(c)
-    db.session.flush()
+    totals.refresh(case)
     return c
 
 

@@ -7,6 +7,7 @@ and tax the ledger's own arithmetic gives, so every row passes the table's CHECK
 from datetime import UTC, date, datetime
 
 from portal.extensions import db
+from portal.ledger import totals
 from portal.ledger.fees import fee_on, tax_on
 from portal.models import Agreement, Case, CaseStatus, PaidTo, Recovery, Statement, User
 from portal.statements import services
@@ -56,7 +57,7 @@ def recovery(
         net_minor=amount_minor - fee - tax,
     )
     db.session.add(row)
-    db.session.flush()
+    totals.refresh(case)  # as the ledger does
     return row
 
 
@@ -77,7 +78,7 @@ def reversal(original: Recovery, received_on: date) -> Recovery:
         reverses_id=original.id,
     )
     db.session.add(row)
-    db.session.flush()
+    totals.refresh(db.session.get(Case, original.case_id))
     return row
 
 
