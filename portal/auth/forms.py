@@ -3,6 +3,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.auth.passwords import MIN_LENGTH
+from portal.forms import confirm_box
 
 
 class LoginForm(FlaskForm):
@@ -110,6 +111,10 @@ class ConfirmTwoFactorForm(FlaskForm):
 
 
 class DisableTwoFactorForm(FlaskForm):
+    """Turning two-factor sign-in off: the password, a code and the box that confirms it. Its
+    fields are prefixed (`disable-password`...) so they do not share an id with the recovery
+    codes form on the same page."""
+
     password = PasswordField(
         "Your password",
         validators=[DataRequired("Enter your password."), Length(max=1024)],
@@ -120,6 +125,10 @@ class DisableTwoFactorForm(FlaskForm):
         validators=[DataRequired("Enter a code."), Length(max=64)],
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"},
     )
+    confirm = confirm_box("Yes, turn off two-factor sign-in: my password alone will sign me in")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="disable", **kwargs)
 
 
 class RecoveryCodesForm(FlaskForm):

@@ -16,23 +16,13 @@ from pypdf.errors import PyPdfError
 from portal import money
 from portal.casefile.contents import CaseFileContents
 from portal.casefile.pdf import MUTED, CaseFilePDF
+from portal.cases.queries import event_label, event_summary
 from portal.documents.services import human_size, open_document
 from portal.documents.storage import StorageError
+from portal.formatting import three_letter_months
 from portal.models import CHECKLIST_ITEMS, Case, CorrespondenceEntry, Document, User
 
 log = logging.getLogger(__name__)
-
-EVENT_LABELS = {
-    "case_created": "Draft created",
-    "case_edited": "Draft edited",
-    "draft_deleted": "Draft deleted",
-    "history_added": "History entry added",
-    "document_added": "Document added",
-    "status_changed": "Status changed",
-    "message_question": "The agency asked a question",
-    "message_answer": "The business answered",
-    "message_note": "Message",
-}
 
 
 def filename(case: Case, bundle: bool = False) -> str:
@@ -58,7 +48,8 @@ class Attachment:
 
 
 class Formats:
-    """Money, rates, dates and times as the viewer reads them (their zone, the app's locale)."""
+    """Money, rates, dates and times as the viewer reads them (their zone, the app's locale),
+    spelt as the web pages spell them (portal/formatting.py: "3 Sep 2026", never "Sept")."""
 
     def __init__(self, viewer: User, currency: str, locale: str):
         self.zone = ZoneInfo(viewer.zone)
@@ -76,10 +67,15 @@ class Formats:
             return "—"
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return format_datetime(value.astimezone(self.zone), "d MMM yyyy, HH:mm", locale=self.locale)
+        local = value.astimezone(self.zone)
+        pattern = three_letter_months("d MMM yyyy, HH:mm", local.month, self.locale)
+        return format_datetime(local, pattern, locale=self.locale)
 
     def day(self, value: date | None) -> str:
-        return "—" if value is None else format_date(value, "d MMM yyyy", locale=self.locale)
+        if value is None:
+            return "—"
+        pattern = three_letter_months("d MMM yyyy", value.month, self.locale)
+        return format_date(value, pattern, locale=self.locale)
 
 
 def _label(value) -> str:
@@ -504,9 +500,10 @@ def _timeline(pdf: CaseFilePDF, c: CaseFileContents, fmt: Formats) -> None:
         who = "The portal"
         if e.actor is not None:
             who = f"{e.actor.name}, {e.actor.organisation.name}"
-        what = EVENT_LABELS.get(e.kind) or _label(e.kind)
-        if e.summary:
-            what += f": {e.summary}"
+        what = event_label(e.kind)
+        said = event_summary(e, day=fmt.day)
+        if said:
+            what += f": {said}"
         if e.internal:
             what += " (internal)"
         pdf.row([fmt.when(e.occurred_at), who, what], widths, size=8, repeat=columns)

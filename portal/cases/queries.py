@@ -3,7 +3,8 @@
 Every lookup goes through `tenancy`; counts and sums are computed in SQL.
 """
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from portal.cases import export, services
 from portal.extensions import db
+from portal.formatting import nice_date
 from portal.models import (
     Agreement,
     Case,
@@ -114,15 +116,31 @@ def event_label(kind: str) -> str:
     return EVENT_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
-def event_summary(event: Event) -> str:
-    """The event's summary without a repeat of its label ("Payment recorded: Payment recorded:
-    KES 20.00" reads "Payment recorded: KES 20.00")."""
+# A date as services write it into a summary (2026-09-01), not inside a reference or a time.
+_ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
+
+
+def event_summary(event: Event, day: Callable[[date], str] | None = None) -> str:
+    """The event's summary as people read it: without a repeat of its label ("Payment recorded:
+    Payment recorded: KES 20.00" reads "Payment recorded: KES 20.00"), and with its ISO dates
+    written as dates (`day`, by default the web's: "2026-09-01" reads "1 Sep 2026").
+
+    Only the text shown changes: the stored summary is sealed in the audit chain, dates and all.
+    """
     summary = event.summary or ""
     label = event_label(event.kind)
     for prefix in (label + ": ", label + ":"):
         if summary.lower().startswith(prefix.lower()):
-            return summary[len(prefix) :].strip()
-    return summary
+            summary = summary[len(prefix) :].strip()
+            break
+    return _ISO_DATE.sub(lambda match: _read_date(match.group(), day or nice_date), summary)
+
+
+def _read_date(text: str, day: Callable[[date], str]) -> str:
+    try:
+        return day(date.fromisoformat(text))
+    except ValueError:  # looks like a date but is not one (2026-13-45): left as written
+        return text
 
 
 # --- choices ---------------------------------------------------------------------------------

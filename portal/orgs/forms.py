@@ -3,8 +3,8 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from portal import places
-from portal.forms import choices
-from portal.models import Role
+from portal.forms import ConfirmForm, choices
+from portal.models import Invitation, Role, User
 from portal.money import is_currency
 
 
@@ -24,6 +24,18 @@ class InviteUserForm(FlaskForm):
 
     def set_roles(self, roles: list[Role]) -> None:
         self.role.choices = choices((r.value, r.label) for r in roles)
+
+
+def deactivate_form(user: User, **kwargs) -> ConfirmForm:
+    """Deactivating a colleague is confirmed with a box of the user's own (one per row)."""
+    label = f"Yes, deactivate {user.name}: they can no longer sign in"
+    return ConfirmForm(f"deactivate-{user.id}", label, **kwargs)
+
+
+def withdraw_invitation_form(invitation: Invitation, **kwargs) -> ConfirmForm:
+    """Withdrawing an invitation is confirmed with a box of its own (one per invitation)."""
+    label = f"Yes, withdraw the invitation for {invitation.email}: its link stops working"
+    return ConfirmForm(f"invitation-{invitation.id}", label, **kwargs)
 
 
 class OrganisationFields:

@@ -6,10 +6,15 @@ from flask_login import current_user
 from portal.auth import services as auth
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, show_domain_error
+from portal.forms import ActionForm, ConfirmForm, show_domain_error
 from portal.models import Invitation, Role, User, utcnow
 from portal.orgs import services
-from portal.orgs.forms import InviteBusinessForm, InviteUserForm
+from portal.orgs.forms import (
+    InviteBusinessForm,
+    InviteUserForm,
+    deactivate_form,
+    withdraw_invitation_form,
+)
 from portal.tenancy import get_or_404, owned, requires
 
 bp = Blueprint("orgs", __name__)
@@ -41,8 +46,21 @@ def users():
             db.session.commit()
             link = _invitation_link(token)
             flash(f"Invitation for {invitation.email} created. Pass on the link below.", "success")
-            form = InviteUserForm(formdata=None)
-            form.set_roles(services.roles_for(current_user.organisation))
+            form = None
+    return _users_page(form, link)
+
+
+def _users_page(
+    form: InviteUserForm | None = None,
+    link: str | None = None,
+    failed: ConfirmForm | None = None,
+    status: int = 200,
+):
+    """The people and the open invitations; `failed` is a confirmation sent without its tick,
+    shown again with its error beside the box."""
+    if form is None:
+        form = InviteUserForm(formdata=None)
+        form.set_roles(services.roles_for(current_user.organisation))
     members = db.session.scalars(owned(User).order_by(User.active.desc(), User.name)).all()
     pending = db.session.scalars(
         owned(Invitation)
@@ -60,31 +78,51 @@ def users():
         pending=pending,
         link=link,
         action=ActionForm(),
-    )
+        deactivate_form=_fresh_unless_failed(deactivate_form, failed),
+        withdraw_form=_fresh_unless_failed(withdraw_invitation_form, failed),
+    ), status
+
+
+def _fresh_unless_failed(make, failed: ConfirmForm | None):
+    """A row's confirmation form: the one that failed for that row, else an empty one."""
+
+    def form_for(item) -> ConfirmForm:
+        fresh = make(item, formdata=None)
+        if failed is not None and failed.confirm.name == fresh.confirm.name:
+            return failed
+        return fresh
+
+    return form_for
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @requires(*ADMINS)
 def deactivate(user_id: int):
-    return _set_active(user_id, False)
+    target = get_or_404(User, user_id)
+    form = deactivate_form(target)
+    if not form.validate_on_submit():
+        return _users_page(failed=form, status=422)
+    return _set_active(target, False)
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
 @requires(*ADMINS)
 def activate(user_id: int):
-    return _set_active(user_id, True)
-
-
-def _set_active(user_id: int, active: bool):
     target = get_or_404(User, user_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.set_active(target, active, current_user)
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{target.name} is now {'active' if active else 'deactivated'}.", "success")
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("orgs.users"))
+    return _set_active(target, True)
+
+
+def _set_active(target: User, active: bool):
+    try:
+        services.set_active(target, active, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{target.name} is now {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("orgs.users"))
 
 
@@ -92,14 +130,17 @@ def _set_active(user_id: int, active: bool):
 @requires(*ADMINS)
 def revoke_invitation(invitation_id: int):
     invitation = get_or_404(Invitation, invitation_id)
-    if ActionForm().validate_on_submit():
-        try:
-            auth.revoke_invitation(invitation, current_user)
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"The invitation for {invitation.email} no longer works.", "success")
+    form = withdraw_invitation_form(invitation)
+    if not form.validate_on_submit():
+        return _users_page(failed=form, status=422)
+    try:
+        auth.revoke_invitation(invitation, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"The invitation for {invitation.email} no longer works.", "success")
     return redirect(url_for("orgs.users"))
 
 

@@ -1,10 +1,11 @@
 """The audit view's filters (a GET form) and the erasure's confirmation."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from portal.forms import choices
+from portal.cases.queries import event_label
+from portal.forms import ConfirmForm, choices
 
 
 class AuditFilterForm(FlaskForm):
@@ -19,7 +20,7 @@ class AuditFilterForm(FlaskForm):
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
 
     def set_choices(self, kinds: list[str], people) -> None:
-        self.kind.choices = choices([("", "All kinds"), *((k, label(k)) for k in kinds)])
+        self.kind.choices = choices([("", "All kinds"), *((k, event_label(k)) for k in kinds)])
         self.person.choices = choices(
             [("", "Everyone"), *((str(p.id), f"{p.name} ({p.organisation.name})") for p in people)]
         )
@@ -29,13 +30,7 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError("The end date is before the start date.")
 
 
-def label(kind: str) -> str:
-    return kind.replace("_", " ").capitalize()
-
-
-class EraseForm(FlaskForm):
-    confirm = BooleanField(
-        "I understand that the debtor's personal details, history texts and documents are "
-        "removed for good; the money stays.",
-        validators=[DataRequired("Tick the box to confirm the erasure.")],
-    )
+def erase_form(**kwargs) -> ConfirmForm:
+    """Erasing a debtor's personal details is confirmed with a box."""
+    label = "Yes, erase this debtor's personal details: this cannot be undone"
+    return ConfirmForm("erase", label, **kwargs)

@@ -8,11 +8,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from portal import audit
+from portal.cases.queries import event_label, event_summary
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.forms import ConfirmForm
 from portal.models import Debtor, Role, utcnow
 from portal.privacy import audit_view, redact, services
-from portal.privacy.forms import AuditFilterForm, EraseForm, label
+from portal.privacy.forms import AuditFilterForm, erase_form
 from portal.tenancy import get_or_404, requires
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -29,7 +31,12 @@ def audit_trail():
     form.validate()
     page = audit_view.search(user, _filters(form))
     return render_template(
-        "privacy/audit.html", form=form, page=page, label=label, args=_query_args(form)
+        "privacy/audit.html",
+        form=form,
+        page=page,
+        label=event_label,
+        summary=event_summary,
+        args=_query_args(form),
     )
 
 
@@ -70,7 +77,7 @@ def debtor(debtor_id: int):
     return _debtor_page(get_or_404(Debtor, debtor_id))
 
 
-def _debtor_page(debtor: Debtor, form: EraseForm | None = None, status: int = 200):
+def _debtor_page(debtor: Debtor, form: ConfirmForm | None = None, status: int = 200):
     return render_template(
         "privacy/debtor.html",
         debtor=debtor,
@@ -78,7 +85,7 @@ def _debtor_page(debtor: Debtor, form: EraseForm | None = None, status: int = 20
         check=services.erasability(debtor, utcnow().date()),
         erased=services.is_erased(debtor),
         years=services.retention_years(),
-        form=form or EraseForm(),
+        form=form or erase_form(formdata=None),
     ), status
 
 
@@ -112,7 +119,7 @@ def _attachment(data: bytes, mimetype: str, name: str) -> Response:
 @requires(Role.BUSINESS_ADMIN)
 def erase(debtor_id: int):
     debtor = get_or_404(Debtor, debtor_id)
-    form = EraseForm()
+    form = erase_form()
     if not form.validate_on_submit():
         return _debtor_page(debtor, form, 422)
     try:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import selectinload
 from portal import audit, money
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.formatting import nice_date
 from portal.models import (
     Agreement,
     AgreementStatus,
@@ -292,7 +293,7 @@ def _check_period(agreement: Agreement, start: date, end: date, today: date) -> 
         expected = last.period_end + timedelta(days=1)
         raise DomainError(
             f"Statements for {agreement.business.name} follow one another: this one starts on "
-            f"{expected.isoformat()}, the day after {last.number} ended.",
+            f"{nice_date(expected)}, the day after {last.number} ended.",
             field="period_start",
         )
 
@@ -414,7 +415,10 @@ def _announce(statement: Statement, user: User) -> None:
         owed = f"{statement.agency.name} owes you {due}"
     else:
         owed = f"you owe {statement.agency.name} {due}"
+    # The audit summary keeps ISO dates like every stored summary (pages show them as people
+    # read them); the notification is read as it is written.
     period = f"{statement.period_start.isoformat()} to {statement.period_end.isoformat()}"
+    readable = f"{nice_date(statement.period_start)} to {nice_date(statement.period_end)}"
     audit.record(
         "statement_issued",
         summary=f"Statement {statement.number} issued to {statement.business.name} for {period}",
@@ -431,7 +435,7 @@ def _announce(statement: Statement, user: User) -> None:
     notify(
         people(statement.business_id, Role.BUSINESS_ADMIN),
         "statement_issued",
-        f"{statement.agency.name} issued remittance statement {statement.number} for {period}: "
+        f"{statement.agency.name} issued remittance statement {statement.number} for {readable}: "
         f"{owed}.",
         link=url_for("statements.show", statement_id=statement.id, _external=False),
     )

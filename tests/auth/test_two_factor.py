@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.auth import sessions, two_factor
 from portal.extensions import db
+from portal.forms import CONFIRM_MISSING
 from portal.models import Event, User, utcnow
 from tests import factories
 from tests.auth.conftest import field_error
@@ -149,30 +150,49 @@ def test_the_code_page_needs_the_password_first_and_waits_five_minutes(client, a
     assert client.get("/dashboard").status_code == 302
 
 
+def _disable(client, password: str, code: str, confirm: bool = True):
+    data = {"disable-password": password, "disable-code": code}
+    if confirm:
+        data["disable-confirm"] = "y"
+    return client.post("/account/two-factor/disable", data=data)
+
+
 def test_turning_it_off_needs_the_password_and_a_code(client, auth, world, clock):
     _enrol(client, auth, world.caseworker, clock)
     auth.login(world.caseworker)
     client.post("/login/code", data={"code": _code(world.caseworker, clock)})
     clock.advance(seconds=30)
-    no_password = client.post(
-        "/account/two-factor/disable",
-        data={"password": "not my password", "code": _code(world.caseworker, clock)},
+    no_password = _disable(client, "not my password", _code(world.caseworker, clock))
+    assert "not your password" in field_error(
+        no_password.get_data(as_text=True), "disable-password"
     )
-    assert "not your password" in field_error(no_password.get_data(as_text=True), "password")
-    no_code = client.post(
-        "/account/two-factor/disable", data={"password": factories.PASSWORD, "code": "111111"}
-    )
-    assert field_error(no_code.get_data(as_text=True), "code") == two_factor.CODE_REFUSED
+    no_code = _disable(client, factories.PASSWORD, "111111")
+    assert field_error(no_code.get_data(as_text=True), "disable-code") == two_factor.CODE_REFUSED
     assert two_factor.is_enabled(db.session.get(User, world.caseworker.id))
-    off = client.post(
-        "/account/two-factor/disable",
-        data={"password": factories.PASSWORD, "code": _code(world.caseworker, clock)},
-    )
+    off = _disable(client, factories.PASSWORD, _code(world.caseworker, clock))
     assert off.status_code == 302
     user = db.session.get(User, world.caseworker.id)
     assert user.totp_secret is None and user.recovery_codes is None
     auth.logout()
     assert auth.login(world.caseworker).headers["Location"].endswith("/dashboard")
+
+
+def test_turning_two_factor_off_needs_the_confirmation_ticked(client, auth, world, clock):
+    _enrol(client, auth, world.caseworker, clock)
+    auth.login(world.caseworker)
+    client.post("/login/code", data={"code": _code(world.caseworker, clock)})
+    clock.advance(seconds=30)
+    code = _code(world.caseworker, clock)
+    unticked = _disable(client, factories.PASSWORD, code, confirm=False)
+    assert unticked.status_code == 422
+    page = unticked.get_data(as_text=True)
+    assert field_error(page, "disable-confirm") == CONFIRM_MISSING == "Tick the box to confirm."
+    assert f'value="{code}"' in page  # the code typed is kept
+    assert two_factor.is_enabled(db.session.get(User, world.caseworker.id))
+    assert db.session.scalars(select(Event).where(Event.kind == "two_factor_disabled")).all() == []
+    ticked = _disable(client, factories.PASSWORD, code)  # the code was not spent by the refusal
+    assert ticked.status_code == 302
+    assert not two_factor.is_enabled(db.session.get(User, world.caseworker.id))
 
 
 def test_new_recovery_codes_replace_the_old_ones(client, auth, world, clock):

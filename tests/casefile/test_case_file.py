@@ -1,5 +1,7 @@
 """The PDF case file: complete, named for the case, private to those who may see the case."""
 
+from datetime import date
+
 import pytest
 
 from portal.casefile.pdf import REPLACEMENT, clean
@@ -215,3 +217,31 @@ def test_the_case_page_links_to_the_case_file_and_the_bundle(client, auth, world
     assert f"/cases/{case.id}/case-file.pdf" in page
     assert "Case file with documents" in page
     assert f"/cases/{case.id}/case-file.pdf?bundle=1" in page
+
+
+def test_september_reads_sep_in_the_file_as_on_the_web_pages(client, auth, world):
+    case = h.worked_case(world)
+    h.history(case, world.business_member, "Reminder letter sent")  # 1 Sep 2026, 07:00 UTC
+    h.recovery(case, world.caseworker, 1_000_00, received_on=date(2026, 9, 15))
+    db.session.commit()
+    text = h.pdf_text(download(client, auth, world.agency_admin, case).data)
+    assert "1 Sep 2026, 10:00" in text  # the history entry, in the viewer's zone (Nairobi)
+    assert "15 Sep 2026" in text  # the payment's day
+    assert "Sept" not in text
+
+
+def test_the_timeline_reads_as_on_the_case_page(client, auth, world):
+    case = h.worked_case(world)
+    summary = "Payment plan broken: instalment 1 due 2026-09-01 was not paid"
+    h.event(case, world.caseworker, "plan_broken", summary)
+    h.event(case, world.caseworker, "contact_logged", "Phone, outbound")
+    db.session.commit()
+    text = h.pdf_text(download(client, auth, world.agency_admin, case).data)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    timeline = " ".join(page[page.index('id="timeline"') :].split())
+    said = "instalment 1 due 1 Sep 2026 was not paid"
+    assert f"Payment plan broken: {said}" in text
+    assert f"<strong>Payment plan broken</strong>: {said}" in timeline
+    assert "Contact with the debtor logged: Phone, outbound" in text
+    assert "<strong>Contact with the debtor logged</strong>: Phone, outbound" in timeline
+    assert "2026-09-01" not in text and "2026-09-01" not in timeline

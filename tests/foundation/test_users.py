@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
+from portal.auth import services as auth_services
 from portal.extensions import db
-from portal.models import Invitation, Organisation, OrgKind, Role, User
+from portal.models import Event, Invitation, Organisation, OrgKind, Role, User
 
 
 def test_an_admin_invites_a_user_and_sees_the_one_time_link(client, auth, world):
@@ -44,19 +45,75 @@ def test_a_bad_email_is_refused_beside_the_field_keeping_the_name(client, auth, 
     assert 'value="Wanjirũ"'.encode() in response.data
 
 
+def _invite(world) -> Invitation:
+    invitation, _ = auth_services.invite(
+        world.business,
+        "new@acacia.example",
+        "New Person",
+        Role.BUSINESS_MEMBER,
+        world.business_admin,
+    )
+    db.session.commit()
+    return invitation
+
+
 def test_admin_deactivates_and_reactivates_a_user(client, auth, world):
     auth.login(world.business_admin)
-    client.post(f"/users/{world.business_member.id}/deactivate")
-    assert db.session.get(User, world.business_member.id).active is False
-    client.post(f"/users/{world.business_member.id}/activate")
-    assert db.session.get(User, world.business_member.id).active is True
+    member = world.business_member
+    client.post(f"/users/{member.id}/deactivate", data={f"deactivate-{member.id}-confirm": "y"})
+    assert db.session.get(User, member.id).active is False
+    client.post(f"/users/{member.id}/activate")
+    assert db.session.get(User, member.id).active is True
+
+
+def test_deactivating_a_user_needs_the_confirmation_ticked(client, auth, world):
+    auth.login(world.business_admin)
+    member = world.business_member
+    page = client.get("/users").get_data(as_text=True)
+    assert f"Yes, deactivate {member.name}: they can no longer sign in" in page
+    response = client.post(f"/users/{member.id}/deactivate", data={})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="deactivate-{member.id}-confirm-error">Tick the box to confirm.<' in page
+    assert db.session.get(User, member.id).active is True
+    assert db.session.scalars(select(Event).where(Event.kind == "user_deactivated")).all() == []
 
 
 def test_an_admin_cannot_deactivate_themselves(client, auth, world):
     auth.login(world.business_admin)
-    response = client.post(f"/users/{world.business_admin.id}/deactivate", follow_redirects=True)
+    admin = world.business_admin
+    response = client.post(
+        f"/users/{admin.id}/deactivate",
+        data={f"deactivate-{admin.id}-confirm": "y"},
+        follow_redirects=True,
+    )
     assert b"cannot deactivate your own account" in response.data
-    assert db.session.get(User, world.business_admin.id).active is True
+    assert db.session.get(User, admin.id).active is True
+
+
+def test_an_admin_withdraws_an_invitation_so_its_link_stops_working(client, auth, world):
+    invitation = _invite(world)
+    auth.login(world.business_admin)
+    response = client.post(
+        f"/invitations/{invitation.id}/revoke", data={f"invitation-{invitation.id}-confirm": "y"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(Invitation, invitation.id).revoked_at is not None
+    page = client.get("/users").get_data(as_text=True)
+    assert "no longer works" in page and "Invitations not yet used" not in page
+
+
+def test_withdrawing_an_invitation_needs_the_confirmation_ticked(client, auth, world):
+    invitation = _invite(world)
+    auth.login(world.business_admin)
+    page = client.get("/users").get_data(as_text=True)
+    assert "Yes, withdraw the invitation for new@acacia.example: its link stops working" in page
+    response = client.post(f"/invitations/{invitation.id}/revoke", data={})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="invitation-{invitation.id}-confirm-error">Tick the box to confirm.<' in page
+    assert db.session.get(Invitation, invitation.id).revoked_at is None
+    assert db.session.scalars(select(Event).where(Event.kind == "invitation_revoked")).all() == []
 
 
 def test_the_users_page_lists_only_the_own_organisation(client, auth, world):

@@ -4,6 +4,8 @@ business never sees the agency's internal events or what the agency does outside
 from datetime import UTC, datetime
 from html import unescape
 
+from sqlalchemy import select
+
 from portal import audit
 from portal.extensions import db
 from portal.models import Event
@@ -138,3 +140,16 @@ def test_the_audit_view_is_paginated_newest_first(client, auth, world):
     second = _text(client.get("/privacy/audit?kind=numbered&page=2"))
     assert second.count("Numbered event") == 5
     assert "kind=numbered" in first  # the next-page link keeps the filter
+
+
+def test_the_audit_view_names_kinds_and_dates_as_the_timeline_does(client, auth, world):
+    summary = "Statement NR-ST-0001 issued to Acacia for 2026-09-01 to 2026-09-30"
+    _at(2, world.business_admin, summary, kind="statement_issued")
+    db.session.commit()
+    auth.login(world.business_admin)
+    page = _text(client.get("/privacy/audit"))
+    assert "Remittance statement issued" in page  # the timeline's label, also in the filter
+    assert "issued to Acacia for 1 Sep 2026 to 30 Sep 2026" in page
+    assert "2026-09-01" not in page
+    stored = select(Event.summary).where(Event.kind == "statement_issued")
+    assert db.session.scalars(stored).one() == summary  # stored as written

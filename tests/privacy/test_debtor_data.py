@@ -36,6 +36,7 @@ from tests import factories
 from tests.documents.helpers import file_storage, pdf
 
 LONG_AGO = datetime(2020, 1, 10, 9, tzinfo=UTC)
+TICKED = {"erase-confirm": "y"}
 
 
 def _entry(case, side, summary, internal=False, when=LONG_AGO):
@@ -296,18 +297,27 @@ def test_the_erasure_is_recorded_without_the_debtors_name(app, world):
 def test_the_erase_button_refuses_an_open_case_with_a_clear_message(client, auth, world):
     debtor, case, _ = _held(world)
     auth.login(world.business_admin)
-    response = client.post(f"/privacy/debtors/{debtor.id}/erase", data={"confirm": "y"})
+    response = client.post(f"/privacy/debtors/{debtor.id}/erase", data=TICKED)
     assert response.status_code == 422
     assert f"still open: {case.reference}" in unescape(response.get_data(as_text=True))
     assert db.session.get(Debtor, debtor.id).name == "Wanjiru Kamau"
 
 
-def test_the_erase_button_needs_the_confirmation_ticked(client, auth, world):
-    debtor, _, _ = _held(world)
+def test_erasing_a_debtor_needs_the_confirmation_ticked(client, auth, world, app):
+    debtor, _, _ = _closed(world)
     auth.login(world.business_admin)
-    response = client.post(f"/privacy/debtors/{debtor.id}/erase", data={})
+    app.config["DEBTOR_RETENTION_YEARS"] = 0
+    try:
+        page = client.get(f"/privacy/debtors/{debtor.id}").get_data(as_text=True)
+        assert "Yes, erase this debtor&#39;s personal details: this cannot be undone" in page
+        response = client.post(f"/privacy/debtors/{debtor.id}/erase", data={})
+    finally:
+        del app.config["DEBTOR_RETENTION_YEARS"]
     assert response.status_code == 422
-    assert "Tick the box to confirm the erasure." in response.get_data(as_text=True)
+    assert 'id="erase-confirm-error">Tick the box to confirm.<' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Debtor, debtor.id).name == "Wanjiru Kamau"
+    assert db.session.scalars(select(Event).where(Event.kind == "debtor_erased")).all() == []
 
 
 def test_the_debtor_page_says_when_erasure_becomes_possible(client, auth, world):
@@ -331,7 +341,7 @@ def test_the_erase_button_erases_once_the_retention_period_has_passed(client, au
     auth.login(world.business_admin)
     app.config["DEBTOR_RETENTION_YEARS"] = 0
     try:
-        response = client.post(f"/privacy/debtors/{debtor.id}/erase", data={"confirm": "y"})
+        response = client.post(f"/privacy/debtors/{debtor.id}/erase", data=TICKED)
     finally:
         del app.config["DEBTOR_RETENTION_YEARS"]
     assert response.status_code == 302

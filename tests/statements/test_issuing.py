@@ -138,7 +138,7 @@ def test_statements_of_a_client_follow_one_another(world):
     with pytest.raises(DomainError) as gap:
         services.preview(world.agreement, date(2026, 11, 5), date(2026, 11, 10), TODAY)
     assert gap.value.field == "period_start"
-    assert "2026-11-01" in gap.value.message
+    assert "starts on 1 Nov 2026, the day after" in gap.value.message
     with pytest.raises(DomainError) as overlap:
         services.preview(world.agreement, date(2026, 10, 15), date(2026, 11, 10), TODAY)
     assert overlap.value.field == "period_start"
@@ -317,6 +317,7 @@ def test_issuing_tells_the_business_admins_and_is_audited(world):
     assert told == {world.business_admin}
     assert notes[0].link == f"/statements/{statement.id}"
     assert "NR-ST-0001" in notes[0].text and "owes you KES" in notes[0].text
+    assert "for 1 Oct 2026 to 31 Oct 2026:" in notes[0].text  # dates as people write them
     event = db.session.scalars(select(Event).where(Event.kind == "statement_issued")).one()
     assert event.actor_id == world.agency_admin.id
     assert event.after["statement_id"] == statement.id

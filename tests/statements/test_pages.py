@@ -183,6 +183,19 @@ def test_the_pdf_lists_every_lines_case_reference(client, auth, world):
     assert "Amount due from the agency to the business" in text
 
 
+def test_the_pdf_spells_september_sep_like_the_web_pages(client, auth, world):
+    case = placed_case(world.agreement)
+    recovery(case, 1_000_00, date(2026, 9, 15))
+    statement = issue(world.agreement, date(2026, 9, 1), date(2026, 9, 30), world.agency_admin)
+    auth.login(world.business_member)
+    html = client.get(f"/statements/{statement.id}").get_data(as_text=True)
+    reader = PdfReader(io.BytesIO(client.get(f"/statements/{statement.id}/pdf").get_data()))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "1 Sep 2026 to 30 Sep 2026" in text and "15 Sep 2026" in text
+    assert "Sept" not in text
+    assert "15 Sep 2026" in html and "Sept" not in html
+
+
 def test_the_business_marks_a_statement_received(client, auth, world):
     statement = issue(world.agreement, *OCT, world.agency_admin)
     auth.login(world.business_member)
