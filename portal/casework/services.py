@@ -22,6 +22,7 @@ from portal.casework.contact_rules import (
 )
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.formatting import nice_date
 from portal.models import (
     Agreement,
     Arrangement,
@@ -373,7 +374,7 @@ def _record_contact(
     summary = f"{entry.channel.label} {_direction_word(entry)}: {entry.outcome_code.label.lower()}"
     if entry.promise_amount_minor:
         amount = money.format_money(entry.promise_amount_minor, case.currency)
-        summary += f", {amount} by {entry.promise_date:%d %b %Y}"
+        summary += f", {amount} by {nice_date(entry.promise_date)}"
     if corrected is not None:
         summary += f" (corrects the entry of {corrected.occurred_at:%d %b %Y %H:%M} UTC)"
     audit.record(

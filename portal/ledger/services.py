@@ -17,6 +17,7 @@ from portal import audit, lifecycle, money
 from portal.casework import promises
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.formatting import nice_date
 from portal.ledger import fees, totals
 from portal.models import (
     Arrangement,
@@ -497,7 +498,7 @@ def create_plan(case: Case, user: User, data: PlanData, today: date) -> Arrangem
     db.session.flush()
     summary = (
         f"Payment plan: {_format(case, data.total_minor)} in {data.count} "
-        f"{FREQUENCIES[data.frequency].lower()} instalments from {data.first_due_on.isoformat()}"
+        f"{FREQUENCIES[data.frequency].lower()} instalments from {nice_date(data.first_due_on)}"
     )
     lifecycle.move(case, S.PAYMENT_PLAN, summary=summary, actor=user)
     audit.record("plan_created", case=case, actor=user, summary=summary)
@@ -654,7 +655,7 @@ def _break_plan(
     plan.status = AS.BROKEN
     plan.broken_at = utcnow()
     summary = (
-        f"Payment plan broken: instalment {missed.seq} due {missed.due_on.isoformat()} "
+        f"Payment plan broken: instalment {missed.seq} due {nice_date(missed.due_on)} "
         f"was not paid within {grace} grace days"
     )
     audit.record("plan_broken", case=case, actor=actor, summary=summary)

@@ -4,9 +4,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.auth import services as auth
-from portal.errors import DomainError
 from portal.extensions import db
-from portal.forms import ActionForm, ConfirmForm, show_domain_error
+from portal.forms import ActionForm, ConfirmForm, saved
 from portal.models import Invitation, Role, User, utcnow
 from portal.orgs import services
 from portal.orgs.forms import (
@@ -32,7 +31,7 @@ def users():
     form.set_roles(services.roles_for(current_user.organisation))
     link = None
     if form.validate_on_submit():
-        try:
+        with saved(form) as done:
             invitation, token = auth.invite(
                 current_user.organisation,
                 form.email.data,
@@ -40,10 +39,7 @@ def users():
                 Role(form.role.data),
                 current_user,
             )
-        except DomainError as error:
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             link = _invitation_link(token)
             flash(f"Invitation for {invitation.email} created. Pass on the link below.", "success")
             form = None
@@ -115,13 +111,9 @@ def activate(user_id: int):
 
 
 def _set_active(target: User, active: bool):
-    try:
+    with saved() as done:
         services.set_active(target, active, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"{target.name} is now {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("orgs.users"))
 
@@ -133,13 +125,9 @@ def revoke_invitation(invitation_id: int):
     form = withdraw_invitation_form(invitation)
     if not form.validate_on_submit():
         return _users_page(failed=form, status=422)
-    try:
+    with saved() as done:
         auth.revoke_invitation(invitation, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"The invitation for {invitation.email} no longer works.", "success")
     return redirect(url_for("orgs.users"))
 
@@ -163,14 +151,11 @@ def clients():
                 "case_prefix",
             )
         }
-        try:
+        with saved(form) as done:
             business, _, token = services.invite_business(
                 current_user, fields, form.admin_name.data, form.admin_email.data
             )
-        except DomainError as error:
-            show_domain_error(form, error) or flash(error.message, "error")
-        else:
-            db.session.commit()
+        if done:
             link = _invitation_link(token)
             flash(
                 f"{business.name} is on the portal. Pass the link below to its "
