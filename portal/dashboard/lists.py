@@ -128,25 +128,20 @@ class Context:
 
 
 def _base(ctx: Context, amount, day, detail=None) -> Select:
-    """Case, debtor and the other party, with the figure's own amount, date and detail."""
-    party = aliased(Organisation)
+    """The figure's cases with their amount, date and detail; the names of the debtor and the
+    other party are joined by `listing` to the page's rows only."""
     party_id = Case.business_id if ctx.user.is_agency else Case.agency_id
-    stmt = (
-        select(
-            Case.id,
-            Case.reference,
-            Case.status,
-            Debtor.name,
-            party.name,
-            Case.currency.label("currency"),
-            amount.label("amount"),
-            day.label("day"),
-            (detail if detail is not None else null()).label("detail"),
-        )
-        .join(Debtor, Debtor.id == Case.debtor_id)
-        .outerjoin(party, party.id == party_id)
-        .where(scope(Case, ctx.user))
-    )
+    stmt = select(
+        Case.id,
+        Case.reference,
+        Case.status,
+        Case.debtor_id,
+        party_id.label("party_id"),
+        Case.currency.label("currency"),
+        amount.label("amount"),
+        day.label("day"),
+        (detail if detail is not None else null()).label("detail"),
+    ).where(scope(Case, ctx.user))
     return _narrow(stmt, ctx.params)
 
 
@@ -301,10 +296,28 @@ def listing(figure: Figure, user: User, params: Params, today: date, now: dateti
     total = sum(n for _, n, _ in totals)
     pages = max(1, -(-total // PAGE_SIZE))
     params.page = min(params.page, pages)
-    rows = db.session.execute(
-        stmt.order_by(_order(stmt, figure.newest_first), Case.id.desc())
+    page = (
+        stmt.order_by(_order(stmt.selected_columns.day, figure.newest_first), Case.id.desc())
         .limit(PAGE_SIZE)
         .offset((params.page - 1) * PAGE_SIZE)
+        .subquery("page")
+    )
+    party = aliased(Organisation)
+    rows = db.session.execute(
+        select(
+            page.c.id,
+            page.c.reference,
+            page.c.status,
+            Debtor.name,
+            party.name,
+            page.c.currency,
+            page.c.amount,
+            page.c.day,
+            page.c.detail,
+        )
+        .join(Debtor, Debtor.id == page.c.debtor_id)
+        .outerjoin(party, party.id == page.c.party_id)
+        .order_by(_order(page.c.day, figure.newest_first), page.c.id.desc())
     ).all()
     return Listing(
         figure=figure,
@@ -317,8 +330,7 @@ def listing(figure: Figure, user: User, params: Params, today: date, now: dateti
     )
 
 
-def _order(stmt: Select, newest_first: bool) -> ColumnElement:
-    day = stmt.selected_columns.day
+def _order(day, newest_first: bool) -> ColumnElement:
     return (day.desc() if newest_first else day.asc()).nulls_last()
 
 
