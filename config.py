@@ -41,6 +41,9 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_BYTES", 60 * 1024 * 1024)
     DOCUMENT_STORAGE = os.environ.get("DOCUMENT_STORAGE", "local")
     DOCUMENT_ROOT = os.environ.get("DOCUMENT_ROOT", str(INSTANCE_DIR / "documents"))
+    # Where an import's checked preview waits (private to this user id) until it is confirmed;
+    # default: a folder under the system's temporary directory.
+    IMPORT_SCRATCH_DIR = os.environ.get("IMPORT_SCRATCH_DIR")
     # Mail: SMTP when MAIL_SERVER is set; otherwise messages go to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 587)

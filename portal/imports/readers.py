@@ -304,7 +304,8 @@ def _read_csv(
             row_number += 1
             if row_number == 1 and sep_line:
                 continue
-            yield row_number, [_clean(cell) for cell in cells]
+            # `_clean` without its NUL check: the lines were freed of NUL bytes above.
+            yield row_number, [cell.strip(_EDGE_CHARS) for cell in cells]
 
 
 def _read_xlsx(stream: BinaryIO, prefix: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
@@ -858,9 +859,16 @@ class _Row:
         self.cells = cells
         self.layout = layout
         self.problems: list[RowProblem] = []
+        width = len(cells)
+        # The filled cells of the mapped columns, read once.
+        self.texts = {
+            key: cells[index]
+            for key, index in layout.columns.items()
+            if index < width and cells[index]
+        }
 
     def text(self, key: str) -> str | None:
-        return _cell(self.cells, self.layout.columns.get(key)) or None
+        return self.texts.get(key)
 
     def column(self, key: str) -> str | None:
         index = self.layout.columns.get(key)

@@ -10,11 +10,14 @@ The steps:
 3. `preview()` reads the file as a stream into a scratch SQLite file (so memory stays flat
    however many rows and debtors it holds), groups the invoices by debtor and lists every
    problem by row and column; only the first `PREVIEW_CASES` cases and `PREVIEW_PROBLEMS`
-   problems are kept, with counts for the rest.
-4. `confirm()` reads the file again the same way and, when nothing is wrong, saves one draft
-   case per debtor and currency through `portal.cases.services.save_draft`. It flushes; the
+   problems are kept, with counts for the rest. A reading without problems is kept (see
+   "keeping a reading") so confirming need not read the file again.
+4. `confirm()` uses that reading (or reads the file again the same way) and, when nothing is
+   wrong, saves one draft case per debtor and currency under the rules of
+   `portal.cases.services.save_draft`, in batches of Core inserts (debtors, cases, invoices
+   and one `case_created` event per case, then one `cases_imported` event). It flushes; the
    route commits once, so all the drafts are created, or none. `discard()` then removes the
-   stored bytes.
+   stored bytes and the kept reading.
 
 A stored upload has no `Document` row, so the documents garbage collector removes one that was
 abandoned once it is older than a token's life.
@@ -22,28 +25,34 @@ abandoned once it is older than a token's life.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import os
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
+from itertools import groupby
+from pathlib import Path
 from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, func, insert, select
 from werkzeug.datastructures import FileStorage
 
 from portal import audit, places
-from portal.cases.services import CaseData, DebtorData, InvoiceData, save_draft
+from portal.cases.services import CaseData, DebtorData, InvoiceData, invoice_problems
 from portal.documents.checks import safe_display_name
 from portal.documents.services import (
     STAGED_MAX_AGE,
@@ -57,13 +66,17 @@ from portal.extensions import db
 from portal.imports import readers
 from portal.imports.readers import FIELD_LABELS, ImportFormatError, InvoiceRow, RowProblem
 from portal.models import (
+    CHECKLIST_ITEMS,
     Case,
     CaseStatus,
     CorrespondenceEntry,
     Debtor,
     DebtorKind,
+    Event,
     ImportMapping,
+    Invoice,
     User,
+    utcnow,
 )
 from portal.money import MoneyError, digits, format_money, is_currency, parse_amount
 from portal.tenancy import owned
@@ -261,7 +274,7 @@ def pending_from_token(token: str, user: User) -> PendingUpload | None:
         pending = _decode(_serializer().load_payload(exc.payload), user) if exc.payload else None
         if pending is None:
             return None
-        storage().delete(pending.key)
+        discard(pending)
         raise UploadGone(_EXPIRED) from exc
     except BadSignature:
         return None
@@ -294,7 +307,9 @@ def _decode(data: object, user: User) -> PendingUpload | None:
 
 
 def discard(pending: PendingUpload) -> None:
-    """Remove the stored file (after confirming, or when the person cancels)."""
+    """Remove the stored file, and any reading kept of it (after confirming, or when the
+    person cancels)."""
+    _forget_readings(pending)
     try:
         storage().delete(pending.key)
     except StorageError:
@@ -495,7 +510,7 @@ CREATE TABLE lines (
 CREATE TABLE problems (row INTEGER, col TEXT, message TEXT NOT NULL);
 """
 
-_LINE_COLUMNS = [
+_LINE_COLUMNS = (
     "row",
     "case_key",
     "currency",
@@ -516,10 +531,10 @@ _LINE_COLUMNS = [
     "amount",
     "paid",
     "notes",
-]
+)
 _INSERT_LINE = (
     f"INSERT INTO lines ({', '.join(_LINE_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + name for name in _LINE_COLUMNS)})"
+    f"VALUES ({', '.join('?' for _ in _LINE_COLUMNS)})"
 )
 
 
@@ -527,28 +542,35 @@ class _Scratch:
     """One upload's lines in a temporary SQLite file: grouping by debtor without holding the
     file in memory."""
 
-    def __init__(self, pending: PendingUpload) -> None:
+    def __init__(self, pending: PendingUpload, path: str, *, built: bool = False) -> None:
         self.pending = pending
-        fd, self.path = tempfile.mkstemp(prefix="portal-import-", suffix=".sqlite")
-        os.close(fd)
-        self.db = sqlite3.connect(self.path)
+        self.path = path
+        if built:  # a reading kept from an earlier step: only read from it
+            self.db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)
+            try:
+                self.db.execute("SELECT case_key FROM cases LIMIT 1").fetchall()  # or error
+            except sqlite3.Error:
+                self.db.close()
+                raise
+        else:
+            self.db = sqlite3.connect(path)
+            self.db.executescript(_SCHEMA)
         self.db.row_factory = sqlite3.Row
-        self.db.executescript(_SCHEMA)
         self.problems = 0
-        self.batch: list[dict] = []
+        self.batch: list[tuple] = []
+        self.columns = {name: self._column(name) for name in FIELD_LABELS}
 
     def close(self) -> None:
         self.db.close()
-        try:
-            os.unlink(self.path)
-        except OSError:
-            log.warning("could not remove scratch file %s", self.path)
 
-    def column(self, name: str) -> str:
-        """The file's header for one of our fields, or its label when the reader chose it."""
+    def _column(self, name: str) -> str:
         if self.pending.mapping and name in self.pending.mapping:
             return self.pending.mapping[name]
         return FIELD_LABELS[name]
+
+    def column(self, name: str) -> str:
+        """The file's header for one of our fields, or its label when the reader chose it."""
+        return self.columns[name]
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
         self.problems += 1
@@ -569,7 +591,8 @@ class _Scratch:
         self.batch.clear()
 
     def finish(self) -> None:
-        """Index the lines, then refuse an invoice number listed twice for one debtor."""
+        """Index the lines, refuse an invoice number listed twice for one debtor, then list
+        the cases in the order of their first row."""
         self.flush()
         self.db.executescript(_INDEXES)
         twice = self.db.execute(_TWICE).fetchall()
@@ -581,6 +604,7 @@ class _Scratch:
                 f"(also on row {line['first_row']}).",
             )
         self.db.executemany("DELETE FROM lines WHERE rowid = ?", [(line["id"],) for line in twice])
+        self.db.executescript(_CASE_TABLE)
 
 
 _BATCH = 1000
@@ -597,6 +621,18 @@ JOIN (SELECT case_key, number_key, MIN(row) AS first_row FROM lines WHERE invoic
 WHERE line.invoice = 1 AND line.row > first.first_row
 ORDER BY line.row
 """
+# One row per case to be created, with what the preview shows of it.
+_CASE_TABLE = """
+CREATE TABLE cases AS
+SELECT case_key, MIN(row) AS first_row, currency,
+       SUM(CASE WHEN invoice = 1 THEN 1 ELSE 0 END) AS invoices,
+       SUM(CASE WHEN invoice = 1 THEN 0 ELSE 1 END) AS credits,
+       SUM(CASE WHEN invoice = 1 THEN amount - paid ELSE 0 END) AS owed,
+       SUM(CASE WHEN invoice = 1 THEN 0 ELSE -amount END) AS credited
+FROM lines GROUP BY case_key;
+CREATE UNIQUE INDEX cases_key ON cases (case_key);
+CREATE INDEX cases_first_row ON cases (first_row);
+"""
 
 
 def _short(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -610,8 +646,9 @@ def _case_key(item: InvoiceRow, currency: str) -> str:
     )
 
 
-def _line_values(item: InvoiceRow, scratch: _Scratch) -> dict | None:
-    """The row as stored, or None after recording why it cannot be imported."""
+def _line_values(item: InvoiceRow, scratch: _Scratch) -> tuple | None:
+    """The row as stored (in `_LINE_COLUMNS` order), or None after recording why it cannot be
+    imported."""
     invoice = readers._is_invoice_type(item.transaction_type)  # the reader's own rule
     currency = item.currency or scratch.pending.currency
     before = scratch.problems
@@ -629,28 +666,31 @@ def _line_values(item: InvoiceRow, scratch: _Scratch) -> dict | None:
         )
     if scratch.problems != before or amount is None or paid is None or amount == 0:
         return None
-    return {
-        "row": item.row_number,
-        "case_key": _case_key(item, currency),
-        "currency": currency,
-        "debtor_name": item.debtor_name.strip(),
-        "debtor_kind": item.debtor_kind,
-        "account_number": item.account_number,
-        "contact_person": item.contact_person,
-        "email": item.email,
-        "phone": item.phone,
-        "address": "\n".join(part for part in (item.address, item.city) if part) or None,
-        "country": item.country,
-        "invoice": 1 if invoice else 0,
-        "number": item.invoice_number,
-        "number_key": item.invoice_number.strip().casefold(),
-        "kind": item.transaction_type,
-        "issue_date": item.issue_date.isoformat() if item.issue_date else None,
-        "due_date": item.due_date.isoformat() if item.due_date else None,
-        "amount": amount,
-        "paid": paid,
-        "notes": item.notes,
-    }
+    address = item.address
+    if item.city:
+        address = f"{address}\n{item.city}" if address else item.city
+    return (
+        item.row_number,
+        _case_key(item, currency),
+        currency,
+        item.debtor_name.strip(),
+        item.debtor_kind,
+        item.account_number,
+        item.contact_person,
+        item.email,
+        item.phone,
+        address,
+        item.country,
+        1 if invoice else 0,
+        item.invoice_number,
+        item.invoice_number.strip().casefold(),
+        item.transaction_type,
+        item.issue_date.isoformat() if item.issue_date else None,
+        item.due_date.isoformat() if item.due_date else None,
+        amount,
+        paid,
+        item.notes,
+    )
 
 
 def _credit_value(item: InvoiceRow) -> Decimal:
@@ -685,9 +725,7 @@ def _check_text(item: InvoiceRow, scratch: _Scratch) -> None:
                 f"{FIELD_LABELS[name]} is longer than {limit} characters.",
             )
     for address in _emails(item.email) if item.email else ():
-        try:
-            validate_email(address, check_deliverability=False)
-        except EmailNotValidError:
+        if not _is_email(address):
             scratch.problem(
                 item.row_number,
                 scratch.column("email"),
@@ -696,26 +734,153 @@ def _check_text(item: InvoiceRow, scratch: _Scratch) -> None:
             break
 
 
+@lru_cache(maxsize=4096)
+def _is_email(address: str) -> bool:
+    """Whether an address is written like an e-mail address (a debtor's address recurs on each
+    of their rows: checked once)."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+_EMAIL_SPLIT = re.compile(r"[;,\s]+")
+_PHONE_SPLIT = re.compile(r"[;,/]+")
+
+
 def _emails(text: str | None) -> list[str]:
-    return [part for part in re.split(r"[;,\s]+", text or "") if part]
+    return [part for part in _EMAIL_SPLIT.split(text or "") if part]
 
 
 def _phones(text: str | None) -> list[str]:
-    return [part.strip() for part in re.split(r"[;,/]+", text or "") if part.strip()]
+    return [part.strip() for part in _PHONE_SPLIT.split(text or "") if part.strip()]
+
+
+# --- keeping a reading between preview and confirm -------------------------------------------
+#
+# Reading a large file is most of an import's work, and confirming follows a preview of the
+# same upload. A preview without problems therefore keeps its scratch database in a private
+# folder, named by a keyed hash of everything the reading depends on (the upload's key, its
+# format, mapping, date order and currency, the person and business, and the day, which decides
+# what is "in the future"); confirming uses it when it is there and reads the file again when
+# it is not (another server, or another day). `discard()` removes it with the upload; readings
+# older than an upload's life are swept whenever a new one is kept.
+
+_READING_VERSION = "1"  # change when the scratch schema or the reading's rules change
+
+
+def _readings_folder() -> Path:
+    """The private folder of kept readings; OSError when it is not ours alone."""
+    folder = current_app.config.get("IMPORT_SCRATCH_DIR") or os.path.join(
+        tempfile.gettempdir(), f"portal-import-readings-{os.getuid()}"
+    )
+    path = Path(folder)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = path.lstat()
+    if path.is_symlink() or status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise OSError(f"{path} is not a private folder: readings are not kept there")
+    return path
+
+
+def _keyed(text: str) -> str:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _reading_prefix(pending: PendingUpload) -> str:
+    return "r" + _keyed("upload\x1f" + pending.key)
+
+
+def _reading_path(pending: PendingUpload, today: date) -> Path:
+    choices = json.dumps(
+        [
+            _READING_VERSION,
+            pending.key,
+            pending.fmt,
+            pending.mapping,
+            pending.date_order,
+            pending.currency,
+            pending.user_id,
+            pending.business_id,
+            today.isoformat(),
+        ],
+        sort_keys=True,
+    )
+    name = f"{_reading_prefix(pending)}-{_keyed(choices)}.sqlite"
+    return _readings_folder() / name
+
+
+def _forget_readings(pending: PendingUpload) -> None:
+    """Remove every kept reading of an upload."""
+    try:
+        folder = _readings_folder()
+        for path in folder.glob(_reading_prefix(pending) + "-*"):
+            path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("could not remove the kept readings of import %s", pending.key)
+
+
+def _sweep_readings(folder: Path) -> None:
+    """Remove readings older than an upload's life (abandoned previews)."""
+    oldest = time.time() - PENDING_MAX_AGE.total_seconds()
+    try:
+        for entry in os.scandir(folder):
+            if entry.stat().st_mtime < oldest:
+                os.unlink(entry.path)
+    except OSError:
+        log.warning("could not sweep old import readings in %s", folder)
 
 
 @contextmanager
-def _read(pending: PendingUpload, today: date) -> Iterator[_Scratch]:
-    """The whole file read into a scratch database, with the case-level checks done."""
-    scratch = _Scratch(pending)
+def _read(pending: PendingUpload, today: date, *, keep_if_ok: bool = False, consume=False):
+    """The whole file read into a scratch database, with the case-level checks done.
+
+    Uses the reading an earlier step kept when there is one (and removes it afterwards with
+    `consume`: a kept reading serves one confirm). With `keep_if_ok`, a fresh reading without
+    problems is kept for the next step.
+    """
+    try:
+        kept: Path | None = _reading_path(pending, today)
+    except OSError as exc:
+        log.warning("import readings cannot be kept: %s", exc)
+        kept = None
+    if kept is not None and kept.exists():
+        try:
+            scratch = _Scratch(pending, str(kept), built=True)
+        except sqlite3.Error:
+            log.warning("kept reading of import %s unreadable; reading the file again", pending.key)
+        else:
+            try:
+                yield scratch
+            finally:
+                scratch.close()
+                if consume:
+                    kept.unlink(missing_ok=True)
+            return
+    folder = kept.parent if kept is not None else None
+    fd, path = tempfile.mkstemp(prefix="building-", suffix=".sqlite", dir=folder)
+    os.close(fd)
+    scratch = _Scratch(pending, path)
+    keep = False
     try:
         with _open(pending) as stream:
             _fill(scratch, stream, today)
         scratch.finish()
         _check_cases(scratch)
+        scratch.db.commit()
         yield scratch
+        keep = keep_if_ok and scratch.problems == 0
     finally:
         scratch.close()
+        try:
+            if keep and kept is not None:
+                os.replace(path, kept)
+                _sweep_readings(kept.parent)
+            else:
+                os.unlink(path)
+        except OSError:
+            log.warning("could not keep or remove scratch file %s", path)
 
 
 def _fill(scratch: _Scratch, stream: BinaryIO, today: date) -> None:
@@ -742,19 +907,9 @@ def _fill(scratch: _Scratch, stream: BinaryIO, today: date) -> None:
         scratch.problem(None, None, f"“{pending.filename}” cannot be read past this point.")
 
 
-_CASES = """
-SELECT case_key, MIN(row) AS first_row, currency,
-       SUM(CASE WHEN invoice = 1 THEN 1 ELSE 0 END) AS invoices,
-       SUM(CASE WHEN invoice = 1 THEN 0 ELSE 1 END) AS credits,
-       SUM(CASE WHEN invoice = 1 THEN amount - paid ELSE 0 END) AS owed,
-       SUM(CASE WHEN invoice = 1 THEN 0 ELSE -amount END) AS credited
-FROM lines GROUP BY case_key
-"""
-
-
 def _check_cases(scratch: _Scratch) -> None:
     """A case needs at least one invoice, and something still owed after its credits."""
-    query = f"{_CASES} HAVING invoices = 0 OR owed - credited <= 0"
+    query = "SELECT * FROM cases WHERE invoices = 0 OR owed - credited <= 0 ORDER BY first_row"
     for case in scratch.db.execute(query).fetchall():
         name = _debtor_name(scratch, case["case_key"])
         if case["invoices"] == 0:
@@ -779,7 +934,9 @@ def _debtor_name(scratch: _Scratch, case_key: str) -> str:
 def _summarise(scratch: _Scratch) -> Preview:
     pending, sql = scratch.pending, scratch.db
     preview = Preview(filename=pending.filename, format_label=pending.format_label)
-    cases = sql.execute(f"{_CASES} ORDER BY first_row LIMIT ?", (PREVIEW_CASES,)).fetchall()
+    cases = sql.execute(
+        "SELECT * FROM cases ORDER BY first_row LIMIT ?", (PREVIEW_CASES,)
+    ).fetchall()
     preview.cases = [
         CaseSummary(
             debtor_name=_debtor_name(scratch, case["case_key"]),
@@ -791,8 +948,8 @@ def _summarise(scratch: _Scratch) -> Preview:
         )
         for case in cases
     ]
-    preview.case_count = sql.execute("SELECT COUNT(DISTINCT case_key) FROM lines").fetchone()[0]
-    counts = sql.execute("SELECT SUM(invoice), SUM(1 - invoice) FROM lines").fetchone()
+    preview.case_count = sql.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+    counts = sql.execute("SELECT SUM(invoices), SUM(credits) FROM cases").fetchone()
     preview.invoice_count, preview.credit_count = counts[0] or 0, counts[1] or 0
     totals = "SELECT currency, SUM(amount - paid) FROM lines GROUP BY currency ORDER BY currency"
     preview.totals = dict(sql.execute(totals))
@@ -811,9 +968,10 @@ def _summarise(scratch: _Scratch) -> Preview:
 def preview(pending: PendingUpload, today: date) -> Preview:
     """Read the upload and say what confirming would create, and every problem (nothing saved).
 
-    `today` is the person's local date: an issue date after it is refused.
+    `today` is the person's local date: an issue date after it is refused. A reading without
+    problems is kept for confirming.
     """
-    with _read(pending, today) as scratch:
+    with _read(pending, today, keep_if_ok=True) as scratch:
         return _summarise(scratch)
 
 
@@ -823,29 +981,28 @@ def preview(pending: PendingUpload, today: date) -> Preview:
 def confirm(pending: PendingUpload, user: User, today: date) -> int:
     """Create one draft case per debtor (and currency) from the upload; return how many.
 
-    Reads the file again; any problem raises `ImportRefused` before anything is written, and a
-    rule refused while saving raises it too (the route rolls back: all or nothing).
+    Uses the preview's reading (or reads the file again); any problem raises `ImportRefused`
+    before anything is written, and a rule refused while saving raises it too (the route
+    rolls back: all or nothing). The drafts are written in batches with Core inserts, under
+    the same rules as a draft saved through the case form (`cases.services.save_draft`).
     """
-    with _read(pending, today) as scratch:
+    with _read(pending, today, consume=True) as scratch:
         summary = _summarise(scratch)
         if not summary.ok:
             raise ImportRefused(
                 "Nothing was imported: correct the file and upload it again.", summary
             )
-        created = 0
-        cases = scratch.db.execute(f"{_CASES} ORDER BY first_row")
-        for case in cases:
-            lines = scratch.db.execute(
-                "SELECT * FROM lines WHERE case_key = ? ORDER BY row", (case["case_key"],)
-            ).fetchall()
+        writer = _DraftWriter(pending, user, today)
+        for lines in _lines_by_case(scratch):
             try:
-                save_draft(user, _case_data(lines, pending, user))
+                writer.add(lines)
             except DomainError as error:
                 row, name = lines[0]["row"], lines[0]["debtor_name"]
                 summary.problems = [Problem(row, None, f"{name}: {error.message}")]
                 summary.problem_count = 1
                 raise ImportRefused("Nothing was imported.", summary) from error
-            created += 1
+        writer.flush()
+        created = writer.created
     audit.record(
         "cases_imported",
         summary=f"{created} draft case{'' if created == 1 else 's'} from “{pending.filename}”",
@@ -855,13 +1012,245 @@ def confirm(pending: PendingUpload, user: User, today: date) -> int:
     return created
 
 
-def _case_data(lines: list[sqlite3.Row], pending: PendingUpload, user: User) -> CaseData:
+def _lines_by_case(scratch: _Scratch) -> Iterator[list[sqlite3.Row]]:
+    """Each case's lines in row order, the cases in the order of their first row (streamed)."""
+    cursor = scratch.db.execute(
+        "SELECT lines.* FROM cases JOIN lines ON lines.case_key = cases.case_key "
+        "ORDER BY cases.first_row, lines.row"
+    )
+    for _, lines in groupby(cursor, key=lambda line: line["case_key"]):
+        yield list(lines)
+
+
+@dataclass
+class _Draft:
+    """One case to be written: its data, and who its debtor is in the file."""
+
+    data: CaseData
+    account_number: str
+    debtor_name: str
+
+
+CASES_PER_BATCH = 500
+
+
+class _DraftWriter:
+    """Writes draft cases, their debtors, invoices and `case_created` events in batches.
+
+    The rules are those of `cases.services.save_draft` (currency, invoice rows, the debtor
+    reused by account number or else by name within the business); a batch is written with
+    one INSERT per table (RETURNING the new ids, in order).
+    """
+
+    def __init__(self, pending: PendingUpload, user: User, today: date) -> None:
+        self.pending = pending
+        self.user = user
+        self.today = today
+        self.country = user.organisation.country
+        self.now = utcnow()
+        self.ip_address = request.remote_addr if has_request_context() else None
+        self.batch: list[_Draft] = []
+        self.accounts: set[str] = set()  # of debtors this batch may create
+        self.names: set[str] = set()
+        self.created = 0
+
+    def add(self, lines: list[sqlite3.Row]) -> None:
+        data = _case_data(lines, self.pending, self.country)
+        _check_draft(data, self.today)
+        draft = _Draft(
+            data, (lines[0]["account_number"] or "").strip(), lines[0]["debtor_name"].strip()
+        )
+        name_key = draft.debtor_name.casefold()
+        if (draft.account_number and draft.account_number in self.accounts) or (
+            name_key in self.names
+        ):
+            # It may be the same debtor as one this batch creates: write the batch first, so
+            # the lookup finds that debtor in the database as saving one by one would.
+            self.flush()
+        self.batch.append(draft)
+        if draft.account_number:
+            self.accounts.add(draft.account_number)
+        self.names.add(name_key)
+        if len(self.batch) >= CASES_PER_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            _write_drafts(self, self.batch)
+            self.created += len(self.batch)
+        self.batch = []
+        self.accounts = set()
+        self.names = set()
+
+
+def _check_draft(data: CaseData, today: date) -> None:
+    """What `save_draft` refuses in a new draft, in its words."""
+    if not is_currency(data.currency):
+        raise DomainError(f"“{data.currency}” is not a currency code we know (e.g. KES).")
+    if not data.invoices:
+        raise DomainError("Add at least one invoice.")
+    problems = invoice_problems(data.invoices, today)
+    if problems:
+        raise DomainError(problems[0][2])
+
+
+def _write_drafts(writer: _DraftWriter, drafts: list[_Draft]) -> None:
+    """One batch: find the debtors the business already has, insert the new ones, then the
+    cases, their invoices and a `case_created` event for each."""
+    user, now = writer.user, writer.now
+    existing = _existing_debtors(user, drafts)
+    new_debtors = [draft for draft in drafts if _found(existing, draft) is None]
+    conn = db.session.connection()
+    debtors = Debtor.__table__
+    new_ids: list[int] = []
+    if new_debtors:
+        rows = [_debtor_row(draft.data.debtor, writer) for draft in new_debtors]
+        new_ids = _insert_returning_ids(conn, debtors, rows)
+    created = dict(zip((id(draft) for draft in new_debtors), new_ids, strict=True))
+    debtor_of: list[tuple[int, str]] = []
+    for draft in drafts:
+        found = _found(existing, draft)
+        if found is None:
+            debtor_of.append((created[id(draft)], draft.data.debtor.name.strip()))
+        else:
+            debtor_of.append(found)
+    cases = Case.__table__
+    checklist = dict.fromkeys(CHECKLIST_ITEMS, False)
+    case_rows = [
+        {
+            "business_id": user.organisation_id,
+            "debtor_id": debtor_id,
+            "status": CaseStatus.DRAFT,
+            "currency": draft.data.currency,
+            "contract_reference": "",
+            "notes": draft.data.notes.strip(),
+            "checklist": checklist,
+            "created_by_id": user.id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for draft, (debtor_id, _) in zip(drafts, debtor_of, strict=True)
+    ]
+    case_ids = _insert_returning_ids(conn, cases, case_rows)
+    conn.execute(
+        insert(Invoice.__table__),
+        [
+            {
+                "case_id": case_id,
+                "number": invoice.number.strip(),
+                "issue_date": invoice.issue_date,
+                "due_date": invoice.due_date,
+                "amount_minor": invoice.amount_minor,
+                "paid_minor": invoice.paid_minor,
+            }
+            for draft, case_id in zip(drafts, case_ids, strict=True)
+            for invoice in draft.data.invoices
+        ],
+    )
+    conn.execute(
+        insert(Event.__table__),
+        [
+            {
+                "occurred_at": now,
+                "actor_id": user.id,
+                "organisation_id": user.organisation_id,
+                "case_id": case_id,
+                "kind": "case_created",
+                "summary": f"Draft for {name}",
+                "before": None,
+                "after": None,
+                "internal": False,
+                "ip_address": writer.ip_address,
+            }
+            for case_id, (_, name) in zip(case_ids, debtor_of, strict=True)
+        ],
+    )
+
+
+def _insert_returning_ids(conn: Connection, table: Table, rows: list[dict]) -> list[int]:
+    """Insert rows (one multi-row INSERT per batch of parameters) and return their new ids in
+    the order of `rows`.
+
+    SQLAlchemy orders RETURNING rows by parameter on PostgreSQL in batches, but on SQLite only
+    one row per statement. SQLite gives each row of a multi-row INSERT a rowid above every one
+    before it (https://sqlite.org/autoinc.html), and nothing else writes in between (one writer
+    per database), so there the ids sorted are the ids in the rows' order.
+    """
+    if conn.dialect.name == "sqlite":
+        ids = sorted(conn.execute(insert(table).returning(table.c.id), rows).scalars())
+    else:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(conn.execute(stmt, rows).scalars())
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
+    return ids
+
+
+@dataclass
+class _Existing:
+    by_account: dict[str, tuple[int, str]]
+    by_name: dict[str, tuple[int, str]]
+
+
+def _found(existing: _Existing, draft: _Draft) -> tuple[int, str] | None:
+    """(id, name) of the business's debtor for a draft: by account number, else by name."""
+    if draft.account_number:
+        return existing.by_account.get(draft.account_number)
+    return existing.by_name.get(draft.debtor_name.lower())
+
+
+def _existing_debtors(user: User, drafts: list[_Draft]) -> _Existing:
+    """The business's debtors with the account numbers of a batch, or else their names (the
+    first one of each, by id), compared as saving one draft at a time compares them."""
+    existing = _Existing({}, {})
+    accounts = {draft.account_number for draft in drafts if draft.account_number}
+    names = {draft.debtor_name.lower() for draft in drafts if not draft.account_number}
+    if accounts:
+        stmt = (
+            owned(Debtor, user)
+            .with_only_columns(Debtor.account_number, Debtor.id, Debtor.name)
+            .where(Debtor.account_number.in_(accounts))
+            .order_by(Debtor.id)
+        )
+        for account, ident, name in db.session.execute(stmt):
+            existing.by_account.setdefault(account, (ident, name))
+    if names:
+        lowered = func.lower(Debtor.name)
+        stmt = (
+            owned(Debtor, user)
+            .with_only_columns(lowered, Debtor.id, Debtor.name)
+            .where(lowered.in_(names))
+            .order_by(Debtor.id)
+        )
+        for key, ident, name in db.session.execute(stmt):
+            existing.by_name.setdefault(key, (ident, name))
+    return existing
+
+
+def _debtor_row(debtor: DebtorData, writer: _DraftWriter) -> dict:
+    return {
+        "business_id": writer.user.organisation_id,
+        "kind": debtor.kind,
+        "name": debtor.name.strip(),
+        "registration_number": debtor.registration_number.strip(),
+        "account_number": debtor.account_number.strip(),
+        "contact_person": debtor.contact_person.strip(),
+        "emails": list(debtor.emails),
+        "phones": list(debtor.phones),
+        "address": debtor.address.strip(),
+        "country": debtor.country,
+        "timezone": debtor.timezone,
+        "created_at": writer.now,
+    }
+
+
+def _case_data(lines: list[sqlite3.Row], pending: PendingUpload, country: str) -> CaseData:
     first = lines[0]
     currency = first["currency"]
     invoices = [line for line in lines if line["invoice"]]
     credits = [line for line in lines if not line["invoice"]]
     applied = _apply_credits(invoices, sum(-line["amount"] for line in credits))
-    data = CaseData(
+    return CaseData(
         currency=currency,
         invoices=[
             InvoiceData(
@@ -874,18 +1263,15 @@ def _case_data(lines: list[sqlite3.Row], pending: PendingUpload, user: User) -> 
             for line in invoices
         ],
         notes=_notes(pending, invoices, credits, applied, currency),
+        debtor=_debtor_data(lines, country),
     )
-    existing = _existing_debtor(user, first)
-    if existing is not None:
-        data.debtor_id = existing.id
-    else:
-        data.debtor = _debtor_data(lines, user)
-    return data
 
 
 def _apply_credits(invoices: list[sqlite3.Row], credit: int) -> dict[int, int]:
     """Take credits and unapplied payments off the oldest invoices first: row -> amount."""
     applied: dict[int, int] = {}
+    if credit <= 0:
+        return applied
     for line in sorted(invoices, key=lambda line: (line["due_date"], line["row"])):
         if credit <= 0:
             break
@@ -911,24 +1297,15 @@ def _notes(pending, invoices, credits, applied, currency) -> str:
     return _short("\n".join(parts), MAX_NOTES_CHARS)
 
 
-def _existing_debtor(user: User, line: sqlite3.Row) -> Debtor | None:
-    """The business's debtor with the same account number, or else the same name."""
-    stmt = owned(Debtor, user)
-    if line["account_number"]:
-        stmt = stmt.where(Debtor.account_number == line["account_number"])
-    else:
-        stmt = stmt.where(func.lower(Debtor.name) == line["debtor_name"].lower())
-    return db.session.scalars(stmt.order_by(Debtor.id).limit(1)).first()
-
-
-def _debtor_data(lines: list[sqlite3.Row], user: User) -> DebtorData:
+def _debtor_data(lines: list[sqlite3.Row], country: str) -> DebtorData:
+    """The debtor a new draft would get (used when the business has no such debtor yet)."""
     first = lines[0]
-    country = first["country"] or user.organisation.country
+    country = first["country"] or country
     return DebtorData(
         kind=DebtorKind(first["debtor_kind"] or DebtorKind.COMPANY),
         name=first["debtor_name"],
         country=country,
-        timezone=places.default_zone(country),
+        timezone=_zone(country),
         account_number=first["account_number"] or "",
         contact_person=first["contact_person"] or "",
         emails=_distinct(lines, "email", _emails),
@@ -937,10 +1314,15 @@ def _debtor_data(lines: list[sqlite3.Row], user: User) -> DebtorData:
     )
 
 
+@lru_cache(maxsize=256)
+def _zone(country: str) -> str:
+    return places.default_zone(country)
+
+
 def _distinct(lines: list[sqlite3.Row], column: str, split) -> list[str]:
     found: list[str] = []
-    for line in lines:
-        for value in split(line[column]):
+    for text in dict.fromkeys(line[column] for line in lines):  # a text repeated adds nothing
+        for value in split(text):
             if value not in found and len(found) < MAX_CONTACTS:
                 found.append(value)
     return found

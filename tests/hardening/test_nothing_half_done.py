@@ -81,10 +81,11 @@ def test_a_bulk_import_that_fails_midway_creates_no_case_and_can_be_retried(
     response = map_columns(client, location, PLAIN_COLUMNS)
     token = token_of(response.headers["Location"])
     debtors, events = _count(Debtor), _count(Event)
-    calls = failing("portal.imports.services.save_draft", after=1)
+    monkeypatch.setattr("portal.imports.services.CASES_PER_BATCH", 1)
+    calls = failing("portal.imports.services._write_drafts", after=1)
     response = confirm_import(client, token)
     assert response.status_code == 500
-    assert calls["n"] == 2  # the first draft was flushed before the second failed
+    assert calls["n"] == 2  # the first batch was written before the second failed
     assert _count(Case) == 0 and _count(Debtor) == debtors and _count(Event) == events
     monkeypatch.undo()
     response = confirm_import(client, token)

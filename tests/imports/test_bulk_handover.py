@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from portal import audit
 from portal.documents.services import storage
 from portal.extensions import db
 from portal.imports import services
@@ -41,6 +42,11 @@ def signed_in(client, auth, world):
 
 def stored_keys() -> set[str]:
     return {key for key, _ in storage().list_keys()}
+
+
+def event_kinds() -> list[str]:
+    db.session.expire_all()
+    return [event.kind for event in db.session.scalars(select(Event).order_by(Event.id))]
 
 
 def pending_key(world, token: str) -> str:
@@ -262,22 +268,58 @@ def test_confirming_creates_everything_in_one_transaction_or_nothing(
     client, signed_in, monkeypatch
 ):
     token, _ = preview_of(client, sample(QBO), QBO)
-    real_save, calls = services.save_draft, []
+    monkeypatch.setattr(services, "CASES_PER_BATCH", 1)  # each draft is written on its own
+    real_check, real_write, checked, written = services._check_draft, services._write_drafts, [], []
 
-    def save_then_refuse(user, data):
-        calls.append(data)
-        if len(calls) == 3:
+    def refuse_the_third(data, today):
+        checked.append(data)
+        if len(checked) == 3:
             raise services.DomainError("The amount must be more than zero.")
-        return real_save(user, data)
+        return real_check(data, today)
 
-    monkeypatch.setattr(services, "save_draft", save_then_refuse)
+    def write(writer, drafts):
+        written.append(drafts)
+        return real_write(writer, drafts)
+
+    monkeypatch.setattr(services, "_check_draft", refuse_the_third)
+    monkeypatch.setattr(services, "_write_drafts", write)
+    events = event_kinds()
 
     response = confirm(client, token)
 
+    assert len(written) == 2  # two drafts were written before the third was refused
     assert response.status_code == 422
     assert "Nothing was imported" in page_text(response)
+    assert "The amount must be more than zero." in page_text(response)
     assert case_count() == 0
     assert db.session.scalars(select(Debtor)).all() == []
+    assert event_kinds() == events
+
+
+def test_an_error_while_writing_leaves_nothing_and_the_import_can_be_retried(
+    client, signed_in, app, monkeypatch
+):
+    token, _ = preview_of(client, sample(QBO), QBO)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(services, "CASES_PER_BATCH", 1)
+    real_write, calls = services._write_drafts, []
+
+    def fail_second(writer, drafts):
+        calls.append(drafts)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real_write(writer, drafts)
+
+    monkeypatch.setattr(services, "_write_drafts", fail_second)
+    events = event_kinds()
+
+    assert confirm(client, token).status_code == 500
+    assert case_count() == 0
+    assert db.session.scalars(select(Debtor)).all() == []
+    assert event_kinds() == events
+    monkeypatch.setattr(services, "_write_drafts", real_write)
+    assert confirm(client, token).status_code == 302
+    assert case_count() == 4
 
 
 def test_duplicate_invoice_number_for_one_debtor_is_a_problem(client, signed_in):
@@ -325,6 +367,143 @@ def test_a_debtor_the_business_already_has_is_reused(client, signed_in, world):
 
     assert cases_by_debtor()["Lakeview Academy"].debtor_id == existing.id
     assert len(db.session.scalars(select(Debtor)).all()) == 2
+
+
+def test_a_debtor_of_another_business_is_never_reused(client, signed_in, world):
+    theirs = factories.debtor(world.other_business, name="Lakeview Academy")
+    db.session.commit()
+    token, _ = preview_of(client, sample(QBD), QBD)
+
+    confirm(client, token)
+
+    debtor = cases_by_debtor()["Lakeview Academy"].debtor
+    assert debtor.id != theirs.id and debtor.business_id == signed_in.business.id
+
+
+def test_a_debtor_the_business_already_has_is_found_by_account_number_else_by_name(
+    client, signed_in, world
+):
+    by_account = factories.debtor(world.business, name="Kamau Hardware Ltd", account_number="C-1")
+    by_name = factories.debtor(world.business, name="Lakeview Academy")
+    db.session.commit()
+    content = (
+        b"account_number,debtor_name,invoice_number,issue_date,due_date,amount\n"
+        b"C-1,Kamau Hardware & Sons,1,2026-01-01,2026-02-01,10\n"
+        b",LAKEVIEW ACADEMY,2,2026-01-01,2026-02-01,20\n"
+        b"C-9,Lakeview Academy,3,2026-01-01,2026-02-01,30\n"
+    )
+    token, _ = preview_of(client, content, "accounts.csv")
+
+    assert confirm(client, token).status_code == 302
+
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    assert [case.debtor_id for case in cases[:2]] == [by_account.id, by_name.id]
+    assert cases[2].debtor_id not in (by_account.id, by_name.id)  # an account number of its own
+    assert cases[2].debtor.account_number == "C-9"
+    assert len(db.session.scalars(select(Debtor)).all()) == 3
+
+
+def test_one_debtor_in_two_currencies_gets_two_cases_and_one_debtor(client, signed_in):
+    content = (
+        b"account_number,debtor_name,invoice_number,issue_date,due_date,amount,currency\n"
+        b"A-1,Ama Traders,1,2026-01-01,2026-02-01,10,KES\n"
+        b"A-1,Ama Traders,2,2026-01-01,2026-02-01,20,USD\n"
+        b",ama traders,3,2026-01-01,2026-02-01,30,EUR\n"
+        b"B-2,Kofi Stores,4,2026-01-01,2026-02-01,5,KES\n"
+    )
+
+    token, response = preview_of(client, content, "accounts.csv")
+    assert "4 Draft cases" in page_text(response)
+    assert confirm(client, token).status_code == 302
+
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    assert [case.currency for case in cases] == ["KES", "USD", "EUR", "KES"]
+    ama = {case.debtor_id for case in cases[:3]}
+    assert len(ama) == 1  # the same debtor: by account number, then by name
+    assert len(db.session.scalars(select(Debtor)).all()) == 2
+
+
+def test_every_imported_case_has_its_draft_money_and_history_event(client, signed_in, world):
+    token, _ = preview_of(client, sample(QBO), QBO)
+
+    confirm(client, token)
+
+    cases = cases_by_debtor()
+    for name, case in cases.items():
+        assert case.status == CaseStatus.DRAFT and case.reference is None
+        assert case.created_by_id == world.business_member.id
+        assert case.checklist and not any(case.checklist.values())
+        assert case.checklist_confirmed_at is None
+        assert all(isinstance(i.amount_minor, int) and i.amount_minor > 0 for i in case.invoices)
+        events = db.session.scalars(select(Event).where(Event.case_id == case.id)).all()
+        assert [(e.kind, e.summary, e.actor_id) for e in events] == [
+            ("case_created", f"Draft for {name}", world.business_member.id)
+        ]
+    assert cases["Wanjiru Catering Services"].debtor.business_id == world.business.id
+    assert audit.verify(db.session.connection()).ok  # every event sealed into the chain
+
+
+def test_many_debtors_are_written_in_batches_with_nothing_lost(client, signed_in, monkeypatch):
+    monkeypatch.setattr(services, "CASES_PER_BATCH", 7)
+    lines = ["account_number,debtor_name,invoice_number,issue_date,due_date,amount"]
+    lines += [f"D-{n},Debtor {n},INV-{n}-{k},2026-01-01,2026-02-01,{n}.{k}0" for n in range(1, 31)
+              for k in range(2)]  # fmt: skip
+
+    token, _ = preview_of(client, ("\n".join(lines) + "\n").encode(), "many.csv")
+    assert confirm(client, token).status_code == 302
+
+    cases = cases_by_debtor()
+    assert len(cases) == 30
+    for n in range(1, 31):
+        case = cases[f"Debtor {n}"]
+        assert case.debtor.account_number == f"D-{n}"
+        assert sorted((i.number, i.amount_minor) for i in case.invoices) == [
+            (f"INV-{n}-0", n * 100), (f"INV-{n}-1", n * 100 + 10),
+        ]  # fmt: skip
+
+
+def test_confirm_uses_the_previews_reading_and_removes_it(client, signed_in, monkeypatch):
+    token, _ = preview_of(client, sample(QBO), QBO)
+    pending = services.pending_from_token(token, signed_in.business_member)
+    prefix = services._reading_prefix(pending)
+    assert list(services._readings_folder().glob(prefix + "-*"))
+    monkeypatch.setattr(services, "_fill", None)  # the file is not read again
+
+    assert confirm(client, token).status_code == 302
+
+    assert case_count() == 4
+    assert not list(services._readings_folder().glob(prefix + "-*"))
+
+
+def test_a_reading_kept_for_one_day_is_not_used_on_another(client, signed_in, world):
+    content = (
+        b"debtor_name,invoice_number,issue_date,due_date,amount\nAma,1,2026-05-10,2026-06-01,10\n"
+    )
+    token, _ = preview_of(client, content, "accounts.csv")
+    pending = services.pending_from_token(token, world.business_member)
+    assert services.preview(pending, date(2026, 5, 10)).ok  # kept for that day
+
+    with pytest.raises(services.ImportRefused) as refused:
+        services.confirm(pending, world.business_member, date(2026, 5, 9))
+
+    assert "Issue date 2026-05-10 is in the future." in [
+        p.message for p in refused.value.preview.problems
+    ]
+    db.session.rollback()
+    assert case_count() == 0
+
+
+def test_a_preview_with_problems_keeps_no_reading_and_discarding_removes_one(client, signed_in):
+    bad = sample(QBO).replace(b'"Invoice","1036"', b'"Invoice",""')
+    token, _ = preview_of(client, bad, QBO)
+    pending = services.pending_from_token(token, signed_in.business_member)
+    assert not list(services._readings_folder().glob(services._reading_prefix(pending) + "-*"))
+
+    token, _ = preview_of(client, sample(QBO), QBO)
+    pending = services.pending_from_token(token, signed_in.business_member)
+    assert list(services._readings_folder().glob(services._reading_prefix(pending) + "-*"))
+    client.post(f"/imports/{token}/cancel")
+    assert not list(services._readings_folder().glob(services._reading_prefix(pending) + "-*"))
 
 
 def test_preview_lists_at_most_200_cases_and_counts_the_rest(client, signed_in):
