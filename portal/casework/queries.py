@@ -218,18 +218,24 @@ def _rows(cases: list[Case], at: datetime) -> list[WorkRow]:
     ]
 
 
-def _shown(stmt: Select) -> tuple[list, int]:
-    """The first SIDE_SHOWN rows of `stmt` (ordered), and how many rows it has in all."""
-    count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    return list(db.session.scalars(stmt.limit(SIDE_SHOWN))), count or 0
+def _shown(stmt: Select, model, *loads) -> tuple[list, int]:
+    """The first SIDE_SHOWN rows of `stmt` (selecting `model`, ordered), loaded with `loads`,
+    and how many rows it has in all: the rule is evaluated once, for the ordered ids."""
+    ids = list(db.session.scalars(stmt.with_only_columns(model.id)))
+    first = ids[:SIDE_SHOWN]
+    found = {
+        row.id: row for row in db.session.scalars(stmt.where(model.id.in_(first)).options(*loads))
+    }
+    return [found[i] for i in first], len(ids)
 
 
 def _on_hold(base: Select) -> Shown[Held]:
     """The filtered cases on hold, each with its open dispute."""
     cases, count = _shown(
-        base.where(Case.status == CaseStatus.ON_HOLD)
-        .options(selectinload(Case.debtor), selectinload(Case.business))
-        .order_by(*WORK_ORDER)
+        base.where(Case.status == CaseStatus.ON_HOLD).order_by(*WORK_ORDER),
+        Case,
+        selectinload(Case.debtor),
+        selectinload(Case.business),
     )
     disputes = _open_disputes([c.id for c in cases])
     return Shown([Held(c, disputes.get(c.id)) for c in cases], count)
@@ -269,8 +275,9 @@ def _promises_on(day: date, scoped: ColumnElement[bool]) -> Shown[Promise]:
         select(CorrespondenceEntry)
         .join(Case, Case.promise_entry_id == CorrespondenceEntry.id)
         .where(scoped, Case.promise_due_on == day)
-        .options(selectinload(CorrespondenceEntry.case).selectinload(Case.debtor))
-        .order_by(Case.reference, CorrespondenceEntry.id)
+        .order_by(Case.reference, CorrespondenceEntry.id),
+        CorrespondenceEntry,
+        selectinload(CorrespondenceEntry.case).selectinload(Case.debtor),
     )
     return Shown([Promise(e.case, e) for e in entries], count)
 
@@ -282,8 +289,9 @@ def _broken_plans(scoped: ColumnElement[bool]) -> Shown[Arrangement]:
         select(Arrangement)
         .join(Case, Case.id == Arrangement.case_id)
         .where(scoped, agency_figures.broken_plans())
-        .options(selectinload(Arrangement.case).selectinload(Case.debtor))
-        .order_by(Arrangement.broken_at.desc().nulls_last(), Arrangement.id.desc())
+        .order_by(Arrangement.broken_at.desc().nulls_last(), Arrangement.id.desc()),
+        Arrangement,
+        selectinload(Arrangement.case).selectinload(Case.debtor),
     )
     return Shown(plans, count)
 
