@@ -162,7 +162,8 @@ def save_draft(user: User, data: CaseData, case: Case | None = None) -> Case:
     audit.record(
         "case_created" if created else "case_edited",
         case=case,
-        summary=f"Draft for {debtor.name}",
+        summary=f"Draft {'created' if created else 'edited'} for debtor #{debtor.id}",
+        after={"debtor_id": debtor.id},
         actor=user,
     )
     return case
@@ -447,8 +448,8 @@ def delete_draft(case: Case, user: User) -> None:
         db.session.execute(delete(model).where(model.case_id == case.id))
     audit.record(
         "draft_deleted",
-        summary=f"Draft for {case.debtor.name} deleted",
-        before={"case_id": case.id},
+        summary=f"Draft {case.id} for debtor #{case.debtor_id} deleted",
+        before={"case_id": case.id, "debtor_id": case.debtor_id},
         actor=user,
     )
     db.session.delete(case)
@@ -498,5 +499,5 @@ def _message(case: Case, user: User, kind: MessageKind, body: str) -> Message:
     )
     db.session.add(message)
     db.session.flush()
-    audit.record(f"message_{kind.value}", case=case, summary=body.strip()[:200], actor=user)
+    audit.record(f"message_{kind.value}", case=case, after={"message_id": message.id}, actor=user)
     return message

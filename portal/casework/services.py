@@ -389,7 +389,8 @@ def _record_contact(
         audit.record(
             "contact_flagged",
             case=case,
-            summary=f"Broke the rules of contact ({flagged_rules(entry)}): {entry.override_reason}",
+            summary=f"Broke the rules of contact ({flagged_rules(entry)}); the reason given is "
+            "on the contact log entry",
             internal=True,
             actor=user,
             after={"entry_id": entry.id, "rules": entry.breached_rules},
@@ -446,8 +447,14 @@ def raise_dispute(case: Case, user: User, reason: str, at: datetime) -> Dispute:
         created_at=at,
     )
     db.session.add(dispute)
-    lifecycle.move(case, S.ON_HOLD, summary=f"Dispute: {reason.strip()}", actor=user)
-    audit.record("dispute_raised", case=case, summary=reason.strip(), actor=user)
+    lifecycle.move(case, S.ON_HOLD, summary="The debtor disputes the debt", actor=user)
+    audit.record(
+        "dispute_raised",
+        case=case,
+        summary="Contact stopped until the business decides (the reason is under Disputes)",
+        after={"dispute_id": dispute.id},
+        actor=user,
+    )
     notify(
         people(case.business_id, Role.BUSINESS_ADMIN, Role.BUSINESS_MEMBER),
         "dispute_raised",
@@ -475,12 +482,18 @@ def resolve_dispute(case: Case, user: User, resolution: str, note: str, at: date
         raise DomainError("Explain the decision to the agency.", "note")
     dispute.resolution, dispute.resolution_note = resolution, note.strip()
     dispute.resolved_by_id, dispute.resolved_at = user.id, at
-    summary = f"Dispute {resolution}: {note.strip()}"
+    summary = f"Dispute {RESOLUTIONS[resolution][:1].lower()}{RESOLUTIONS[resolution][1:]}"
     if resolution == "upheld":
         lifecycle.move(case, S.CLOSED, close_code=CloseCode.RETURNED, summary=summary, actor=user)
     else:
         lifecycle.move(case, _status_after_rejection(case, dispute), summary=summary, actor=user)
-    audit.record(f"dispute_{resolution}", case=case, summary=note.strip(), actor=user)
+    audit.record(
+        f"dispute_{resolution}",
+        case=case,
+        summary=f"{summary} (the business's note is under Disputes)",
+        after={"dispute_id": dispute.id},
+        actor=user,
+    )
     notify(
         agency_people(case),
         "dispute_resolved",
@@ -555,7 +568,8 @@ def post_message(case: Case, user: User, body: str, internal: bool = False) -> M
     audit.record(
         "message_note",
         case=case,
-        summary=("Internal note: " if internal else "") + _excerpt(body),
+        summary=f"from the {side.value}" + (" (internal note)" if internal else ""),
+        after={"message_id": message.id},
         internal=internal,
         actor=user,
     )

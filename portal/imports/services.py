@@ -1156,13 +1156,13 @@ def _write_drafts(writer: _DraftWriter, drafts: list[_Draft]) -> None:
                 "organisation_id": user.organisation_id,
                 "case_id": case_id,
                 "kind": "case_created",
-                "summary": f"Draft for {name}",
+                "summary": f"Draft created for debtor #{debtor_id}",  # as a draft saved by hand
                 "before": None,
-                "after": None,
+                "after": {"debtor_id": debtor_id},
                 "internal": False,
                 "ip_address": writer.ip_address,
             }
-            for case_id, (_, name) in zip(case_ids, debtor_of, strict=True)
+            for case_id, (debtor_id, _) in zip(case_ids, debtor_of, strict=True)
         ],
     )
 

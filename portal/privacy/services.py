@@ -5,15 +5,20 @@ Export: a JSON document with the debtor, its cases and what the business may see
 details, arrangements and payments), and a zip of that JSON with each case's PDF case file.
 
 Erasure: the debtor's personal details go (name, contact person, e-mails, phones, address,
-registration and account numbers, the free text of history, contacts, messages and disputes, the
-documents and their stored files), the money stays (invoices, charges, payments, fees), so totals
-and statements still add up. Only when every case of the debtor is closed and the retention
-period (DEBTOR_RETENTION_YEARS, default 3, after the last activity) has passed.
+registration and account numbers, the free text of history, contacts, messages, disputes and
+notes, the documents and their stored files); its name, contact person, e-mails and phones are
+replaced wherever they were copied: the lines of issued statements, notifications, mail about its
+cases, and contract, clause and payment references. The money stays (invoices, charges, payments,
+fees, references, dates), so totals and statements still add up. The audit trail is sealed and
+never changes: its events name a case by reference and a debtor by number, never by name. Only
+when every case of the debtor is closed and the retention period (DEBTOR_RETENTION_YEARS,
+default 3, after the last activity) has passed.
 """
 
 import enum
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +26,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, or_, select, update
 
 from portal import audit, money
 from portal.casefile import build
@@ -43,9 +48,11 @@ from portal.models import (
     Invoice,
     Message,
     Notification,
+    OutboxMail,
     Recovery,
     User,
 )
+from portal.statements import services as statements
 from portal.tenancy import owned
 
 ERASED_TEXT = "Erased"
@@ -276,10 +283,16 @@ def erase(debtor: Debtor, user: User, today: date) -> list[str]:
     check = erasability(debtor, today)
     if not check.allowed:
         raise DomainError(check.reason)
-    old_name, case_ids = debtor.name, [c.id for c in debtor_cases(debtor)]
+    cases = debtor_cases(debtor)
+    case_ids = [c.id for c in cases]
+    refs = [c.reference for c in cases if c.reference]
+    replacements = _replacements(debtor)
     _erase_debtor(debtor)
     keys = _erase_case_texts(case_ids)
-    _rename_in_notifications(case_ids, old_name, debtor.name)
+    _redact_references(case_ids, replacements)
+    _rename_in_notifications(case_ids, replacements)
+    _redact_outbox(refs, replacements)
+    statements.erase_debtor_name(case_ids, debtor.name)
     audit.record(
         "debtor_erased",
         summary=f"Personal details of debtor #{debtor.id} erased; money totals kept",
@@ -328,6 +341,7 @@ def _erase_case_texts(case_ids: list[int]) -> list[str]:
         .values(resolution_note=ERASED_TEXT)
     )
     db.session.execute(update(Recovery).where(on(Recovery)).values(note=""))
+    db.session.execute(update(Charge).where(on(Charge)).values(note=""))
     db.session.execute(update(Arrangement).where(on(Arrangement)).values(note=""))
     return _remove_documents(case_ids)
 
@@ -341,12 +355,70 @@ def _remove_documents(case_ids: list[int]) -> list[str]:
     return keys
 
 
-def _rename_in_notifications(case_ids: list[int], old: str, new: str) -> None:
-    if not case_ids or not old:
+@dataclass(frozen=True)
+class Replacements:
+    """The debtor's personal details as they were, each with what replaces it: the name becomes
+    the erased name; the contact person, e-mails and phones become ERASED_TEXT. Matched whole
+    (not inside a longer word), in any case, longest first, in one pass (so "Wanjiru" never
+    eats into "Wanjiru Kamau", nor a replacement into another)."""
+
+    pattern: re.Pattern[str] | None
+    new: dict[str, str]
+
+    def __bool__(self) -> bool:
+        return self.pattern is not None
+
+
+def _replacements(debtor: Debtor) -> Replacements:
+    found = {v.strip().lower(): ERASED_TEXT for v in [debtor.contact_person, *debtor.emails]}
+    found |= {v.strip().lower(): ERASED_TEXT for v in debtor.phones}
+    found[debtor.name.strip().lower()] = erased_name(debtor)
+    found.pop("", None)
+    if not found:
+        return Replacements(None, {})
+    alternatives = "|".join(re.escape(old) for old in sorted(found, key=len, reverse=True))
+    return Replacements(re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), found)
+
+
+def redact(text: str, replacements: Replacements, limit: int | None = None) -> str:
+    """`text` with the debtor's personal details replaced (cut to `limit` characters)."""
+    if replacements.pattern is not None:
+        text = replacements.pattern.sub(
+            lambda match: replacements.new.get(match.group(0).lower(), ERASED_TEXT), text
+        )
+    return text if limit is None else text[:limit]
+
+
+def _redact_references(case_ids: list[int], replacements: Replacements) -> None:
+    """References stay for reconciliation, without the debtor's name in them."""
+    if not case_ids:
+        return
+    for case in db.session.scalars(select(Case).where(Case.id.in_(case_ids))):
+        case.contract_reference = redact(case.contract_reference, replacements, 200)
+    for term in db.session.scalars(select(ChargeTerm).where(ChargeTerm.case_id.in_(case_ids))):
+        term.clause = redact(term.clause, replacements, 300)
+    for payment in db.session.scalars(select(Recovery).where(Recovery.case_id.in_(case_ids))):
+        payment.reference = redact(payment.reference, replacements, 120)
+
+
+def _rename_in_notifications(case_ids: list[int], replacements: Replacements) -> None:
+    if not case_ids or not replacements:
         return
     stmt = select(Notification).where(Notification.case_id.in_(case_ids))
     for note in db.session.scalars(stmt):
-        note.text = note.text.replace(old, new)
+        note.text = redact(note.text, replacements)
+
+
+def _redact_outbox(refs: list[str], replacements: Replacements) -> None:
+    """Mail about the debtor's cases (sent or waiting): its subject starts with the case's
+    reference and its body names it (portal.notifications)."""
+    if not refs or not replacements:
+        return
+    about = [OutboxMail.subject.startswith(f"{ref}:", autoescape=True) for ref in refs]
+    about += [OutboxMail.body.contains(f"Case: {ref}\n", autoescape=True) for ref in refs]
+    for mail in db.session.scalars(select(OutboxMail).where(or_(*about))):
+        mail.subject = redact(mail.subject, replacements, 300)
+        mail.body = redact(mail.body, replacements)
 
 
 def delete_files(keys: list[str]) -> int:

@@ -15,7 +15,8 @@ owes the agency.
 
 Statements are numbered in sequence per agency (NRA-ST-0001...), without gaps: the agency row is
 locked while the next number is taken. An issued statement never changes: the ORM refuses any
-update or delete, and any line added later; only the business's "received" mark is written once.
+update or delete, and any line added later; only the business's "received" mark is written once,
+and a debtor's erasure replaces its name on the lines (`erase_debtor_name`), amounts untouched.
 """
 
 import csv
@@ -28,7 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import url_for
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -591,3 +592,18 @@ def _refuse_late_line(mapper, connection, target: StatementLine) -> None:
 @event.listens_for(StatementLine, "before_delete")
 def _refuse_line_change(mapper, connection, target: StatementLine) -> None:
     raise ImmutableStatement("A line of an issued statement never changes.")
+
+
+def erase_debtor_name(case_ids: list[int], erased_name: str) -> int:
+    """The one change an issued statement takes: when a debtor's personal details are erased
+    (portal.privacy), its name on the lines of its cases gives way to `erased_name`. Amounts,
+    references and dates stay as issued. Return how many lines changed."""
+    if not case_ids:
+        return 0
+    result = db.session.execute(
+        update(StatementLine)
+        .where(StatementLine.case_id.in_(case_ids), StatementLine.debtor_name != erased_name)
+        .values(debtor_name=erased_name)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0

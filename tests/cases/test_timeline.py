@@ -108,15 +108,17 @@ def test_internal_agency_events_stay_off_the_business_timeline(client, auth, wor
     auth.login(world.business_admin)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     timeline = page[page.index('id="timeline"') :]
-    assert "We called twice this week" in timeline
-    assert "Debtor sounds evasive" not in timeline
+    # The timeline says who wrote; the words are in the messages, never in the audit trail.
+    assert "We called twice this week" in page and "from the agency" in timeline
+    assert "Debtor sounds evasive" not in page
+    assert "(internal note)" not in timeline
     assert "Contact with the debtor logged" not in timeline
     auth.logout()
 
     auth.login(world.caseworker)
-    timeline = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    timeline = timeline[timeline.index('id="timeline"') :]
-    assert "Debtor sounds evasive" in timeline
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"') :]
+    assert "Debtor sounds evasive" in page and "from the agency (internal note)" in timeline
     assert "Contact with the debtor logged" in timeline
 
 
@@ -143,7 +145,8 @@ def test_a_flagged_contacts_breach_is_an_internal_event_the_business_never_sees(
     auth.login(world.agency_admin)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     timeline = page[page.index('id="timeline"') :]
-    assert "Contact flagged" in timeline and "The debtor asked us to call late" in timeline
+    assert "Contact flagged" in timeline and "reason given is on the contact log" in timeline
+    assert "The debtor asked us to call late" in page  # beside the entry in the contact log
 
 
 def test_the_timeline_shows_the_label_of_each_event(client, auth, world):

@@ -902,6 +902,7 @@ def test_parse_is_lazy_generator():
     items.close()
 
 
+@pytest.mark.slow
 def test_parse_memory_stays_flat_on_100000_rows():
     list(parse(GeneratedCsv(rows=10), "warm-up.csv", today=TODAY))  # load Babel data, regexes
     tracemalloc.start()

@@ -6,6 +6,7 @@ import io
 import tracemalloc
 from datetime import date
 
+import pytest
 from werkzeug.datastructures import FileStorage
 
 from portal.imports import services
@@ -29,6 +30,7 @@ def generated_upload(world, rows: int) -> services.PendingUpload:
     return services.with_mapping(pending, GENERATED_COLUMNS, "DMY")
 
 
+@pytest.mark.slow
 def test_preview_memory_stays_flat_on_100000_rows(app, world):
     services.preview(generated_upload(world, 10), TODAY)  # warm up: Babel data, regexes
     pending = generated_upload(world, 100_000)
