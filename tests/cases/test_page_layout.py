@@ -4,7 +4,6 @@ form with the thread; every contact listed once; a contents list; a bounded numb
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.cases import panels
 from portal.cases import services as cases
@@ -13,6 +12,7 @@ from portal.extensions import db
 from portal.ledger import services as ledger
 from portal.models import Channel, ContactOutcome, Direction, PaidTo, PartyReached, utcnow
 from tests.ledger.helpers import accepted
+from tests.querycount import counting
 
 
 def busy_case(world, contacts=2, history=2, payments=1, messages=2):
@@ -136,16 +136,8 @@ def test_a_panel_slot_must_be_known():
 def count_queries(client, case_id: int) -> int:
     """The queries one request for the case page makes, from a fresh session as in production."""
     db.session.expunge_all()
-    seen = []
-
-    def log(*args):
-        seen.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", log)
-    try:
+    with counting() as seen:
         assert client.get(f"/cases/{case_id}").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", log)
     return len(seen)
 
 

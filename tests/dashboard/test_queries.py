@@ -1,30 +1,13 @@
 """The dashboards are SQL aggregates: the number of queries does not grow with the cases."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
-from portal.extensions import db
 from portal.models import ArrangementStatus, CaseStatus, OrgKind, utcnow
 from tests import factories
 from tests.dashboard import helpers as h
-
-
-@contextmanager
-def counting():
-    """Count the statements sent to the database inside the block."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.querycount import counting
 
 
 def _populate(world, n: int) -> None:

@@ -5,11 +5,9 @@ The count comes from a "before_cursor_execute" listener on `db.engine`, so every
 request sends is seen, whatever code sent it. No test here measures a time.
 """
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.extensions import db
 from portal.models import (
@@ -29,21 +27,7 @@ from portal.models import (
     utcnow,
 )
 from tests.dashboard import helpers as h
-
-
-@contextmanager
-def counting():
-    """Every statement sent to the database inside the block."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.querycount import counting
 
 
 def queries_for(client, auth, user, url: str) -> int:
@@ -217,3 +201,12 @@ def test_the_case_page_sends_as_many_queries_for_a_long_history_as_for_a_short_o
     grow_history(case, world, 195)
     many = queries_for(client, auth, getattr(world, who), f"/cases/{case.id}")
     assert few == many, f"{few} queries with 5 entries, {many} with 200"
+
+
+def test_the_counter_sees_every_statement_a_request_sends(client, auth, world):
+    """The counts above compare two numbers; this keeps them from both being a broken zero."""
+    auth.login(world.agency_admin)
+    with counting() as seen:
+        assert client.get("/dashboard").status_code == 200
+    assert any(s.lstrip().upper().startswith("SELECT") for s in seen)
+    assert len(seen) >= 5
