@@ -581,16 +581,15 @@ class PlanView:
 def plan_view(plan: Arrangement, grace_days: int, today: date) -> PlanView:
     """A plan in force as it stands today; a plan that broke, ended or was completed as its
     instalments were stored when it did, so it reads the same on every later day."""
-    if plan.status == AS.ACTIVE:
+    active = plan.status == AS.ACTIVE
+    if active:
         rows = [(i, instalment_state(i, grace_days, today)) for i in plan.instalments]
     else:
         rows = [(i, i.status) for i in plan.instalments]
-    broken = plan.status == AS.BROKEN or (
-        plan.status == AS.ACTIVE and any(s == InstalmentStatus.MISSED for _, s in rows)
-    )
-    next_due = next((i for i, s in rows if s != InstalmentStatus.PAID), None)
-    if plan.status != AS.ACTIVE:
-        next_due = None
+    missed = any(s == InstalmentStatus.MISSED for _, s in rows)
+    broken = plan.status == AS.BROKEN or (active and missed)
+    unpaid = (i for i, s in rows if s != InstalmentStatus.PAID)
+    next_due = next(unpaid, None) if active else None
     counts = {s.value: sum(1 for _, x in rows if x == s) for s in InstalmentStatus}
     return PlanView(
         plan, rows, sum(i.paid_minor for i in plan.instalments), broken, next_due, counts
