@@ -6,18 +6,23 @@ they can), and rates are basis points (1 % = 100 bps).
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from babel.core import Locale
 from babel.numbers import (
-    format_currency,
     format_decimal,
     get_currency_precision,
     list_currencies,
+    parse_pattern,
 )
 
 DEFAULT_LOCALE = "en_KE"
 _CURRENCIES = frozenset(list_currencies())
 _CODE_PATTERN = "¤¤\u00a0#,##0.00"
+# Parsed once: a page of figures formats hundreds of amounts, and `format_currency` would parse
+# the pattern (and look up the locale) for each of them.
+_CODE_FORMAT = parse_pattern(_CODE_PATTERN)
+_locale = cache(Locale.parse)
 
 
 class MoneyError(ValueError):
@@ -72,12 +77,8 @@ def format_money(minor: int | None, currency: str, locale: str = DEFAULT_LOCALE)
     """KES 45,000.00: the ISO code (unambiguous across currencies), the locale's grouping."""
     if minor is None:
         return "—"
-    return format_currency(
-        to_decimal(minor, currency),
-        currency,
-        format=_CODE_PATTERN,
-        locale=locale,
-        currency_digits=True,
+    return _CODE_FORMAT.apply(
+        to_decimal(minor, currency), _locale(locale), currency=currency, currency_digits=True
     )
 
 
