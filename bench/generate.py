@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, text
 
 from portal.auth.passwords import hash_password
 from portal.casework import promises
-from portal.ledger import totals
+from portal.ledger import collections, totals
 from portal.models import (
     CHECKLIST_ITEMS,
     AgeUplift,
@@ -936,6 +936,7 @@ def generate(url: str, scale: float, seed: int = 8, now: datetime | None = None)
         recoveries(conn, world, sizes)
         totals.refresh_all(conn)  # what the ledger and the contact log keep on each case
         promises.refresh_all(conn)
+        collections.refresh_all(conn)
         big_statement = statements(conn, world, sizes)
         _reset_sequences(conn)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -21,6 +21,7 @@ from portal.models import (
     CaseStatus,
     Charge,
     ChargeTerm,
+    CollectionMonth,
     CorrespondenceEntry,
     Debtor,
     Dispute,
@@ -54,6 +55,16 @@ def case_scope(user: User) -> ColumnElement[bool]:
     if user.role == Role.CASEWORKER:
         return placed & (Case.assigned_to_id == user.id)
     return placed
+
+
+def collection_scope(user: User) -> ColumnElement[bool]:
+    """The kept monthly collections a user may see: those of the cases they may see."""
+    if user.role in (Role.BUSINESS_ADMIN, Role.BUSINESS_MEMBER):
+        return CollectionMonth.business_id == user.organisation_id
+    mine = CollectionMonth.agency_id == user.organisation_id
+    if user.role == Role.CASEWORKER:
+        return mine & (CollectionMonth.assigned_to_id == user.id)
+    return mine
 
 
 def _through_case(column) -> Callable[[User], ColumnElement[bool]]:
@@ -104,6 +115,7 @@ RULES: dict[type, Callable[[User], ColumnElement[bool]]] = {
     Message: _hidden_from_business(Message),
     Dispute: _through_case(Dispute.case_id),
     Recovery: _through_case(Recovery.case_id),
+    CollectionMonth: collection_scope,
     Arrangement: _through_case(Arrangement.case_id),
     Instalment: lambda user: Instalment.arrangement_id.in_(
         select(Arrangement.id).where(_through_case(Arrangement.case_id)(user))

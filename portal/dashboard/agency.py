@@ -20,12 +20,12 @@ from portal.models import (
     ArrangementStatus,
     Case,
     CaseStatus,
+    CollectionMonth,
     CorrespondenceEntry,
     Debtor,
     Instalment,
     InstalmentStatus,
     Organisation,
-    Recovery,
     Role,
     User,
 )
@@ -147,7 +147,8 @@ def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
     admin = user.role == Role.AGENCY_ADMIN
     waiting_count, late_count = waiting_counts(user, now) if admin else (0, 0)
     months = [s.month_start(today, 1), s.month_start(today)]
-    money = money_by(user, months, Case.business_id, Organisation.name, Organisation)
+    money = money_by(user, months, CollectionMonth.business_id, Organisation.name, Organisation)
+    pairs = open_pairs(user)
     return AgencyDashboard(
         today=today,
         this_month=months[1],
@@ -161,8 +162,8 @@ def dashboard(user: User, today: date, now: datetime) -> AgencyDashboard:
         broken_plans=_count_plans(user),
         flagged_contacts=_count_entries(user, flagged_contacts(now)),
         collected=collections(money),
-        by_client=by_client(user, money),
-        by_caseworker=by_caseworker(user, months) if admin else [],
+        by_client=by_client(pairs, money),
+        by_caseworker=by_caseworker(user, pairs, months) if admin else [],
         active_clients=active_clients(user),
     )
 
@@ -177,8 +178,17 @@ def waiting_counts(user: User, now: datetime) -> tuple[int, int]:
 
 
 def waiting_rows(user: User, now: datetime) -> list[WaitingRow]:
-    """The first few placements to answer: the late ones first, then by answer date."""
-    late = is_late(now)
+    """The first few placements to answer, by answer date: the late ones come first (their
+    answer date has passed), those without one last. The few are chosen from the index
+    (ix_cases_agency_waiting) before their names are joined."""
+    order = (Case.answer_due_at.asc().nulls_last(), Case.submitted_at, Case.id)
+    first = (
+        select(Case.id)
+        .where(scope(Case, user), Case.status.in_(s.WAITING))
+        .order_by(*order)
+        .limit(WAITING_SHOWN)
+        .subquery("first")
+    )
     rows = db.session.execute(
         select(
             Case.id,
@@ -189,18 +199,12 @@ def waiting_rows(user: User, now: datetime) -> list[WaitingRow]:
             Case.currency,
             Case.answer_due_at,
             Case.status,
-            late,
+            is_late(now),
         )
+        .join(first, first.c.id == Case.id)
         .join(Organisation, Organisation.id == Case.business_id)
         .join(Debtor, Debtor.id == Case.debtor_id)
-        .where(scope(Case, user), Case.status.in_(s.WAITING))
-        .order_by(
-            case((late, 0), else_=1),
-            Case.answer_due_at.asc().nulls_last(),
-            Case.submitted_at,
-            Case.id,
-        )
-        .limit(WAITING_SHOWN)
+        .order_by(*order)
     ).all()
     return [WaitingRow(*row[:-1], late=bool(row[-1])) for row in rows]
 
@@ -237,11 +241,6 @@ def _count_plans(user: User) -> int:
     )
 
 
-def _in_months(months: list[date]) -> ColumnElement[bool]:
-    end = s.month_start(months[-1], -1)
-    return and_(Recovery.received_on >= months[0], Recovery.received_on < end)
-
-
 @dataclass(frozen=True)
 class MoneyRow:
     """Money received in one of the two months, for one client (or caseworker) and currency."""
@@ -255,19 +254,19 @@ class MoneyRow:
 
 def money_by(user: User, months: list[date], key, name, named) -> list[MoneyRow]:
     """The two months' collections (reversals count against) grouped by `key` (the client or
-    the caseworker), month and currency. Summed from the covering indexes on recoveries and
-    cases; the names (`name` of the table `named`) are joined to the grouped rows only."""
-    index = s.month_index(Recovery.received_on, months)
+    the caseworker column of CollectionMonth), month and currency, from the monthly sums the
+    ledger keeps (portal/ledger/collections.py); the names (`name` of the table `named`) are
+    joined to the grouped rows only."""
+    index = s.month_index(CollectionMonth.month, months)
     sums = (
         select(
             key.label("ident"),
             index.label("month"),
-            Recovery.currency.label("currency"),
-            func.sum(Recovery.amount_minor).label("amount"),
+            CollectionMonth.currency.label("currency"),
+            func.sum(CollectionMonth.amount_minor).label("amount"),
         )
-        .join(Case, Case.id == Recovery.case_id)
-        .where(scope(Case, user), _in_months(months))
-        .group_by(key, index, Recovery.currency)
+        .where(scope(CollectionMonth, user), CollectionMonth.month.in_(months))
+        .group_by(key, index, CollectionMonth.currency)
         .subquery("sums")
     )
     rows = db.session.execute(
@@ -311,30 +310,36 @@ def _grouped(opened: list, money: list[MoneyRow]) -> list[Group]:
     return sorted(groups.values(), key=lambda g: (g.ident is None, g.name.casefold()))
 
 
-def _open_by(user: User, key, name, join) -> list:
+def open_pairs(user: User) -> list[tuple[int, int | None, int]]:
+    """Cases being worked, counted by client and caseworker together: (client id, caseworker
+    id or None, count). One pass over the index that holds both (ix_cases_agency_groups)
+    serves both tables of the dashboard."""
     return db.session.execute(
-        select(key, name, func.count(Case.id))
-        .select_from(Case)
-        .outerjoin(*join)
+        select(Case.business_id, Case.assigned_to_id, func.count(Case.id))
         .where(scope(Case, user), Case.status.in_(s.WORKING))
-        .group_by(key, name)
+        .group_by(Case.business_id, Case.assigned_to_id)
     ).all()
 
 
-def by_client(user: User, money: list[MoneyRow]) -> list[Group]:
+def _open_by(pairs: list, position: int, model) -> list[tuple[int | None, str | None, int]]:
+    """The pairs' counts added up by client (position 0) or caseworker (1), with the name of
+    each (from `model`, read for these few ids only)."""
+    counts: dict[int | None, int] = {}
+    for pair in pairs:
+        counts[pair[position]] = counts.get(pair[position], 0) + pair[2]
+    ids = [ident for ident in counts if ident is not None]
+    names = dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
+    return [(ident, names.get(ident), n) for ident, n in counts.items()]
+
+
+def by_client(pairs: list, money: list[MoneyRow]) -> list[Group]:
     """Open cases and collections per client; `money` is money_by the client."""
-    opened = _open_by(
-        user,
-        Case.business_id,
-        Organisation.name,
-        (Organisation, Organisation.id == Case.business_id),
-    )
-    return _grouped(opened, money)
+    return _grouped(_open_by(pairs, 0, Organisation), money)
 
 
-def by_caseworker(user: User, months: list[date]) -> list[Group]:
-    opened = _open_by(user, Case.assigned_to_id, User.name, (User, User.id == Case.assigned_to_id))
-    return _grouped(opened, money_by(user, months, Case.assigned_to_id, User.name, User))
+def by_caseworker(user: User, pairs: list, months: list[date]) -> list[Group]:
+    money = money_by(user, months, CollectionMonth.assigned_to_id, User.name, User)
+    return _grouped(_open_by(pairs, 1, User), money)
 
 
 def active_clients(user: User) -> int:

@@ -3,14 +3,15 @@
 The ledger's rows (recoveries, charges) are the truth. The case carries their sums
 (`recovered_minor`, `charges_minor`) so that lists, dashboards and exports read a balance from
 the case row (`Case.balance_minor`) instead of summing the ledger for every case they show.
-`refresh` recomputes them in the same flush as the rows change; whoever adds a recovery or a
-charge calls it.
+`refresh` recomputes them in the same flush as the rows change, with the case's months of
+collections (portal/ledger/collections.py); whoever adds a recovery or a charge calls it.
 """
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from portal.extensions import db
+from portal.ledger import collections
 from portal.models import Case, Charge, Recovery
 
 
@@ -29,6 +30,7 @@ def refresh(case: Case) -> None:
     db.session.flush()
     case.recovered_minor = int(db.session.scalar(_recovered(case.id)))
     case.charges_minor = int(db.session.scalar(_charged(case.id)))
+    collections.refresh(case)
 
 
 def refresh_all(connection: Connection) -> None:

@@ -132,8 +132,22 @@ class Case(CreatedAt, db.Model):
         Index("ix_cases_agency_status", "agency_id", "status"),
         Index("ix_cases_assignee_status", "assigned_to_id", "status"),
         # Dashboards count over every case of an agency: these serve their figures from the
-        # index alone (open cases by client and caseworker; promises due by date).
-        Index("ix_cases_agency_figures", "agency_id", "status", "business_id", "assigned_to_id"),
+        # index alone (open cases by client and caseworker, in the index's order, so without
+        # a sort; placements waiting, by answer date; promises due by date).
+        Index("ix_cases_agency_groups", "agency_id", "business_id", "assigned_to_id", "status"),
+        Index("ix_cases_agency_waiting", "agency_id", "status", "answer_due_at", "submitted_at"),
+        # The dashboard's list of open cases: its totals line summed from the index alone, and
+        # its pages taken in the index's order (newest accepted first), however deep the page.
+        Index(
+            "ix_cases_agency_balances",
+            "agency_id",
+            "status",
+            "currency",
+            "placement_balance_minor",
+            "charges_minor",
+            "recovered_minor",
+        ),
+        Index("ix_cases_agency_accepted", "agency_id", "accepted_at", "id", "status"),
         # Rows of other tables (recoveries above all) joined to their case for the viewer's
         # scope and grouping: read from this index, not from the wide case rows.
         Index("ix_cases_scope", "id", "agency_id", "business_id", "assigned_to_id", "status"),

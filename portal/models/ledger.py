@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -139,6 +140,13 @@ class Instalment(db.Model):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("paid_minor >= 0", name="paid_non_negative"),
         Index("ix_instalments_due_status", "due_on", "status"),
+        # "Has this plan missed an instalment?" for every plan the broken-plans figure reads.
+        Index(
+            "ix_instalments_missed",
+            "arrangement_id",
+            sqlite_where=text("status = 'missed'"),
+            postgresql_where=text("status = 'missed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,3 +224,33 @@ class StatementLine(db.Model):
     net_minor: Mapped[int] = mapped_column(BigInteger)
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
+
+
+class CollectionMonth(db.Model):
+    """Money received in one month, in one currency, on the cases an agency works for one client
+    and one caseworker (or nobody): the dashboards' collections, kept as payments are recorded
+    and cases reassigned (portal/ledger/collections.py) instead of summed from every recovery of
+    the month on each view. The recoveries are the truth; these rows are their sums."""
+
+    __tablename__ = "collection_months"
+    __table_args__ = (
+        Index(
+            "ix_collection_months_agency",
+            "agency_id",
+            "month",
+            "business_id",
+            "assigned_to_id",
+            "currency",
+            "amount_minor",
+        ),
+        Index("ix_collection_months_assignee", "assigned_to_id", "month"),
+        Index("ix_collection_months_business", "business_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    business_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -14,7 +14,7 @@ from portal import audit, lifecycle, money
 from portal.agreements.services import fee_schedule
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.ledger import fees
+from portal.ledger import collections, fees
 from portal.models import (
     Case,
     CaseStatus,
@@ -112,6 +112,7 @@ def accept(case: Case, admin: User, caseworker_id: int | None, today: date | Non
     today = today or utcnow().date()
     case.fee_rate_bps, case.fee_rate_explanation = rate.rate_bps, rate.explanation
     case.assigned_to_id = worker.id
+    collections.moved(case, None)
     case.accepted_at = utcnow()
     case.exclusivity_until = today + relativedelta(months=case.agreement.exclusivity_months)
     case.next_action_on = today
@@ -160,6 +161,7 @@ def reassign(case: Case, admin: User, caseworker_id: int | None) -> None:
     worker = _caseworker(case, caseworker_id)
     before = case.assigned_to_id
     case.assigned_to_id = worker.id
+    collections.moved(case, before)
     audit.record(
         "case_reassigned",
         case=case,
