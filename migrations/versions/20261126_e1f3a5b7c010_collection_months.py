@@ -1,7 +1,8 @@
 """The month's collections kept per agency, client, caseworker and currency, so the agency
 dashboard reads a few hundred sums instead of every payment of two months; the open cases by
 client and caseworker counted in index order; the placements waiting read from an index;
-the open cases' totals and pages read from indexes;
+the open cases' totals and pages read from indexes; a business's case list paged from an index
+in its default order;
 plans with a missed instalment found from a partial index.
 
 Revision ID: e1f3a5b7c010
@@ -84,6 +85,12 @@ def upgrade():
         batch_op.create_index(
             "ix_cases_agency_accepted", ["agency_id", "accepted_at", "id", "status"], unique=False
         )
+    op.create_index(
+        "ix_cases_business_changed",
+        "cases",
+        ["business_id", sa.text("coalesce(updated_at, created_at)"), "id"],
+        unique=False,
+    )
     with op.batch_alter_table("instalments", schema=None) as batch_op:
         batch_op.create_index(
             "ix_instalments_missed",
@@ -111,6 +118,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("instalments", schema=None) as batch_op:
         batch_op.drop_index("ix_instalments_missed")
+    op.drop_index("ix_cases_business_changed", table_name="cases")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_agency_accepted")
         batch_op.drop_index("ix_cases_agency_balances")

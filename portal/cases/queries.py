@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, case, false, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.cases import export, services
@@ -269,10 +269,17 @@ def case_list(user: User, filters: Filters) -> CaseList:
     total = sum(count for _, count, _ in totals)
     pages = max(1, -(-total // PAGE_SIZE))
     filters.page = min(filters.page, pages)
-    rows = db.session.execute(
-        stmt.order_by(*_order(stmt, filters.sort))
+    # The page's ids first (in the default order straight from an index), then what the
+    # rows show for those ids only.
+    page = (
+        stmt.with_only_columns(Case.id)
+        .order_by(*_order(filters.sort))
         .limit(PAGE_SIZE)
         .offset((filters.page - 1) * PAGE_SIZE)
+        .subquery("page")
+    )
+    rows = db.session.execute(
+        stmt.join(page, page.c.id == Case.id).order_by(*_order(filters.sort))
     ).all()
     return CaseList(
         rows=[CaseRow(*row) for row in rows],
@@ -284,22 +291,33 @@ def case_list(user: User, filters: Filters) -> CaseList:
     )
 
 
-def _filtered(user: User, filters: Filters) -> Select:
-    in_scope = select(Case.id).where(scope(Case, user))
-    invoices = (
-        select(
-            Invoice.case_id.label("case_id"),
-            func.sum(Invoice.amount_minor - Invoice.paid_minor).label("outstanding"),
-            func.min(case((Invoice.amount_minor > Invoice.paid_minor, Invoice.due_date))).label(
-                "oldest_due"
-            ),
-        )
-        .where(Invoice.case_id.in_(in_scope))
-        .group_by(Invoice.case_id)
-        .subquery()
+def _outstanding() -> ScalarSelect:
+    """What the case's invoices still say is owed (a draft's amount), per case shown."""
+    return (
+        select(func.sum(Invoice.amount_minor - Invoice.paid_minor))
+        .where(Invoice.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
     )
+
+
+def _oldest_due() -> ScalarSelect:
+    """The due date of the case's oldest invoice not fully paid, per case shown."""
+    unpaid_due = case((Invoice.amount_minor > Invoice.paid_minor, Invoice.due_date))
+    return (
+        select(func.min(unpaid_due))
+        .where(Invoice.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def _filtered(user: User, filters: Filters) -> Select:
+    """The matching cases with what each row shows. The invoices are read per case shown (and
+    for the totals, per draft only), so a page in the default order, taken from the index on
+    (business, last change), reads the invoices of its 50 cases, not of every case."""
     agency = aliased(Organisation)
-    amount = func.coalesce(Case.placement_balance_minor, invoices.c.outstanding, 0)
+    amount = _amount()
     stmt = (
         select(
             Case.id,
@@ -309,13 +327,12 @@ def _filtered(user: User, filters: Filters) -> Select:
             Debtor.name,
             agency.name,
             amount.label("amount"),
-            invoices.c.oldest_due.label("oldest_due"),
+            _oldest_due().label("oldest_due"),
             Case.submitted_at,
-            func.coalesce(Case.updated_at, Case.created_at).label("changed_at"),
+            _changed().label("changed_at"),
             Case.close_code,
         )
         .join(Debtor, Debtor.id == Case.debtor_id)
-        .outerjoin(invoices, invoices.c.case_id == Case.id)
         .outerjoin(agency, agency.id == Case.agency_id)
         .where(scope(Case, user))
     )
@@ -333,15 +350,27 @@ def _filtered(user: User, filters: Filters) -> Select:
     return stmt
 
 
-def _order(stmt: Select, sort: str) -> list:
-    columns = stmt.selected_columns
-    amount, oldest, changed = columns.amount, columns.oldest_due, columns.changed_at
-    return {
-        "amount_desc": [amount.desc(), Case.id.desc()],
-        "amount_asc": [amount.asc(), Case.id.desc()],
-        "age_desc": [oldest.asc().nulls_last(), Case.id.desc()],
-        "age_asc": [oldest.desc().nulls_last(), Case.id.desc()],
-    }.get(sort, [changed.desc(), Case.id.desc()])
+def _amount() -> ColumnElement:
+    """The amount a row shows: the balance at placement, or for a draft what its invoices say."""
+    return func.coalesce(Case.placement_balance_minor, _outstanding(), 0)
+
+
+def _changed() -> ColumnElement:
+    return func.coalesce(Case.updated_at, Case.created_at)
+
+
+def _order(sort: str) -> list:
+    """The list's order as expressions on the case (the default, last change first, is the
+    order of the index ix_cases_business_changed)."""
+    if sort == "amount_desc":
+        return [_amount().desc(), Case.id.desc()]
+    if sort == "amount_asc":
+        return [_amount().asc(), Case.id.desc()]
+    if sort == "age_desc":
+        return [_oldest_due().asc().nulls_last(), Case.id.desc()]
+    if sort == "age_asc":
+        return [_oldest_due().desc().nulls_last(), Case.id.desc()]
+    return [_changed().desc(), Case.id.desc()]
 
 
 def _escape_like(text: str) -> str:
@@ -470,7 +499,7 @@ def export_rows(user: User, filters: Filters) -> Iterator[list[str]]:
     base = _filtered(user, filters)
     stmt = base.add_columns(
         Case.placement_balance_minor, Case.recovered_minor, Case.charges_minor
-    ).order_by(*_order(base, filters.sort))
+    ).order_by(*_order(filters.sort))
     zone = export.viewer_zone(user)
     for row in export.streamed(stmt):
         now = export.balance_now(row.placement_balance_minor, row[-1], row[-2])

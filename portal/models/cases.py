@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -148,6 +149,13 @@ class Case(CreatedAt, db.Model):
             "recovered_minor",
         ),
         Index("ix_cases_agency_accepted", "agency_id", "accepted_at", "id", "status"),
+        # The business's case list in its default order (last change first), page by page.
+        Index(
+            "ix_cases_business_changed",
+            "business_id",
+            text("coalesce(updated_at, created_at)"),
+            "id",
+        ),
         # Rows of other tables (recoveries above all) joined to their case for the viewer's
         # scope and grouping: read from this index, not from the wide case rows.
         Index("ix_cases_scope", "id", "agency_id", "business_id", "assigned_to_id", "status"),
