@@ -159,7 +159,10 @@ def decide(
     on_hold: bool | None = None,
 ) -> ContactDecision:
     """May the agency contact this case's debtor on `channel` at `at`? (contact_rules.may_contact
-    on the agreement's policy, the agency's log, the debtor's zone and the dispute state.)"""
+    on the agreement's policy, the agency's log, the debtor's zone and the dispute state.)
+
+    `entries` is the agency's log when the caller has it: entries, or rows with the columns
+    `attempts_of` reads (id, occurred_at, channel, direction, outcome_code, corrects_id)."""
     entries = agency_log(case) if entries is None else entries
     if on_hold is None:
         on_hold = case.status == S.ON_HOLD or open_dispute(case) is not None
