@@ -29,9 +29,10 @@ from portal.models import (
     User,
 )
 from portal.notifications import people
-from portal.tenancy import owned
+from portal.tenancy import owned, scope
 
 OPEN = tuple(s for s in services.WORKING)
+NOT_WORKING = tuple(s for s in CaseStatus if s not in OPEN)
 
 
 PAGE_SIZE = 50
@@ -148,6 +149,17 @@ def open_cases(user: User, filters: WorkFilters) -> Select:
     return stmt
 
 
+def _joined_scope(user: User, filters: WorkFilters) -> ColumnElement[bool]:
+    """The cases of `open_cases`, as the condition on rows of another table joined to their
+    case: the statuses written as NOT IN (see portal/dashboard/services.is_open)."""
+    clause = scope(Case, user) & (
+        Case.status == filters.status if filters.status else Case.status.not_in(NOT_WORKING)
+    )
+    if filters.caseworker_id is not None:
+        clause = clause & (Case.assigned_to_id == filters.caseworker_id)
+    return clause
+
+
 WORK_ORDER = (Case.next_action_on.asc().nulls_last(), Case.accepted_at, Case.id)
 
 
@@ -173,7 +185,8 @@ def worklist(user: User, at: datetime, filters: WorkFilters | None = None) -> Wo
     ).all()
     today = at.astimezone(ZoneInfo(user.zone)).date()
     scoped = base.whereclause  # the user's open cases, filtered: for queries joined to Case
-    promises, broken, held = _promises_on(today, scoped), _broken_plans(scoped), _on_hold(base)
+    promises, held = _promises_on(today, scoped), _on_hold(base)
+    broken = _broken_plans(_joined_scope(user, filters))
     return Worklist(
         rows=_rows(list(page), at),
         today=today,

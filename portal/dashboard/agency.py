@@ -59,7 +59,7 @@ def broken_plans() -> ColumnElement[bool]:
             Arrangement.status == ArrangementStatus.BROKEN,
             and_(Arrangement.status == ArrangementStatus.ACTIVE, missed),
         ),
-        Case.status.in_(s.OPEN),
+        s.is_open(),
         ~replaced,
     )
 
