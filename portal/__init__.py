@@ -30,6 +30,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     navigation.init_app(app)
     register_error_pages(app)
     import_module("portal.security").init_app(app)
+    import_module("portal.sqlite").init_app(app)
     _register_blueprints(app)
 
     from portal.cli import register_commands

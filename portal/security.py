@@ -17,11 +17,7 @@ sets a stricter ``default-src 'none'; sandbox`` policy).
 """
 
 from flask import Flask, Request, Response, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-
-from portal.extensions import db
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -47,13 +43,9 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response of `app`; take NUL out of every input; make
-    SQLite transactions all-or-nothing."""
+    """Add the security headers to every response of `app`; take NUL out of every input."""
     app.request_class = NulFreeRequest
     app.after_request(add_security_headers)
-    with app.app_context():
-        for engine in db.engines.values():
-            atomic_sqlite(engine)
 
 
 def add_security_headers(response: Response) -> Response:
@@ -99,26 +91,3 @@ class NulFreeMultiDict(ImmutableMultiDict):
 
 class NulFreeRequest(Request):
     parameter_storage_class = NulFreeMultiDict
-
-
-# --- SQLite: a rolled-back request leaves nothing behind -----------------------------------
-
-
-def atomic_sqlite(engine: Engine) -> None:
-    """Make a SAVEPOINT on SQLite run inside a real transaction.
-
-    Python's sqlite3 module (before 3.12's autocommit attribute) opens a transaction only at the
-    first INSERT/UPDATE/DELETE. A `session.begin_nested()` before that point (the ledger and
-    the contact log use one) issues SAVEPOINT outside any transaction, and its RELEASE then
-    commits everything flushed so far: a request that fails afterwards and rolls back would
-    leave those rows behind. So a SAVEPOINT first begins the transaction, when none is open.
-    Reads still take no lock until the first write, as before. PostgreSQL needs nothing.
-    """
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "savepoint")
-    def _begin_before_savepoint(connection, _name):
-        driver = connection.connection.dbapi_connection
-        if driver is not None and not driver.in_transaction:
-            driver.execute("BEGIN")
