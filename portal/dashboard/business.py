@@ -12,8 +12,8 @@ from portal.models import (
     AgreementStatus,
     Case,
     CaseStatus,
+    CollectionMonth,
     Organisation,
-    Recovery,
     User,
 )
 from portal.tenancy import scope
@@ -191,17 +191,19 @@ def open_balances_by_age(user: User, today: date) -> tuple[list[AgeLine], list[s
 
 
 def recoveries_by_month(user: User, today: date) -> dict[str, list[MonthBar]]:
-    """Money recovered in each of the last 12 months (this one included), per currency."""
+    """Money recovered in each of the last 12 months (this one included), per currency, from
+    the monthly sums the ledger keeps (portal/ledger/collections.py; a payment is never dated
+    after the day it is recorded)."""
     starts = s.last_months(today)
-    index = s.month_index(Recovery.received_on, starts)
+    index = s.month_index(CollectionMonth.month, starts)
     rows = db.session.execute(
-        select(index, Recovery.currency, func.sum(Recovery.amount_minor))
+        select(index, CollectionMonth.currency, func.sum(CollectionMonth.amount_minor))
         .where(
-            Recovery.case_id.in_(s.in_scope(user)),
-            Recovery.received_on >= starts[0],
-            Recovery.received_on <= today,
+            scope(CollectionMonth, user),
+            CollectionMonth.month >= starts[0],
+            CollectionMonth.month <= today,
         )
-        .group_by(index, Recovery.currency)
+        .group_by(index, CollectionMonth.currency)
     ).all()
     found = {(i, currency): s.as_int(total) for i, currency, total in rows}
     return {
