@@ -41,7 +41,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
-from itertools import groupby
+from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -108,6 +109,10 @@ _LIMITS = {
     "address": 1000,
     "city": 200,
 }
+
+
+_LIMITED_TEXTS = attrgetter(*_LIMITS)  # an InvoiceRow's texts that have a length limit
+_SHORTEST_LIMIT = min(_LIMITS.values())
 
 
 class UploadGone(DomainError):
@@ -621,10 +626,14 @@ JOIN (SELECT case_key, number_key, MIN(row) AS first_row FROM lines WHERE invoic
 WHERE line.invoice = 1 AND line.row > first.first_row
 ORDER BY line.row
 """
-# One row per case to be created, with what the preview shows of it.
+# One row per case to be created, with what the preview shows of it and its debtor's details.
+# With one MIN() in the query, SQLite takes the bare columns (currency, the debtor's details)
+# from the row that has the minimum: the case's first row
+# (https://sqlite.org/lang_select.html#bareagg).
 _CASE_TABLE = """
 CREATE TABLE cases AS
-SELECT case_key, MIN(row) AS first_row, currency,
+SELECT case_key, MIN(row) AS first_row, currency, debtor_name, debtor_kind, account_number,
+       contact_person, address, country,
        SUM(CASE WHEN invoice = 1 THEN 1 ELSE 0 END) AS invoices,
        SUM(CASE WHEN invoice = 1 THEN 0 ELSE 1 END) AS credits,
        SUM(CASE WHEN invoice = 1 THEN amount - paid ELSE 0 END) AS owed,
@@ -666,30 +675,31 @@ def _line_values(item: InvoiceRow, scratch: _Scratch) -> tuple | None:
         )
     if scratch.problems != before or amount is None or paid is None or amount == 0:
         return None
-    address = item.address
+    address = item.address or ""
     if item.city:
         address = f"{address}\n{item.city}" if address else item.city
+    # A text left empty is stored as "", not NULL: binding None is slow in sqlite3.
     return (
         item.row_number,
         _case_key(item, currency),
         currency,
         item.debtor_name.strip(),
-        item.debtor_kind,
-        item.account_number,
-        item.contact_person,
-        item.email,
-        item.phone,
+        item.debtor_kind or "",
+        item.account_number or "",
+        item.contact_person or "",
+        item.email or "",
+        item.phone or "",
         address,
-        item.country,
+        item.country or "",
         1 if invoice else 0,
         item.invoice_number,
         item.invoice_number.strip().casefold(),
-        item.transaction_type,
-        item.issue_date.isoformat() if item.issue_date else None,
-        item.due_date.isoformat() if item.due_date else None,
+        item.transaction_type or "",
+        item.issue_date.isoformat() if item.issue_date else "",
+        item.due_date.isoformat() if item.due_date else "",
         amount,
         paid,
-        item.notes,
+        item.notes or "",
     )
 
 
@@ -699,6 +709,8 @@ def _credit_value(item: InvoiceRow) -> Decimal:
 
 
 def _minor(item: InvoiceRow, name: str, value: Decimal, scratch: _Scratch) -> int | None:
+    if not value:
+        return 0
     currency = item.currency or scratch.pending.currency
     scaled = value.scaleb(_digits(currency))
     if scaled == scaled.to_integral_value():
@@ -716,33 +728,41 @@ def _digits(currency: str) -> int:
 
 
 def _check_text(item: InvoiceRow, scratch: _Scratch) -> None:
-    for name, limit in _LIMITS.items():
-        text = getattr(item, name)
-        if text and len(text) > limit:
-            scratch.problem(
-                item.row_number,
-                scratch.column(name),
-                f"{FIELD_LABELS[name]} is longer than {limit} characters.",
-            )
-    for address in _emails(item.email) if item.email else ():
-        if not _is_email(address):
-            scratch.problem(
-                item.row_number,
-                scratch.column("email"),
-                f"“{_short(address, 80)}” is not an e-mail address.",
-            )
-            break
+    texts = _LIMITED_TEXTS(item)
+    # Most lines have no text near a limit: the longest of them says so at once.
+    if max(map(len, filter(None, texts)), default=0) > _SHORTEST_LIMIT:
+        for text, (name, limit) in zip(texts, _LIMITS.items(), strict=True):
+            if text and len(text) > limit:
+                scratch.problem(
+                    item.row_number,
+                    scratch.column(name),
+                    f"{FIELD_LABELS[name]} is longer than {limit} characters.",
+                )
+    email = item.email
+    if not email:
+        return
+    check = _first_bad_email_once if len(email) <= _LIMITS["email"] else _first_bad_email
+    bad = check(email)
+    if bad is not None:
+        scratch.problem(
+            item.row_number,
+            scratch.column("email"),
+            f"“{_short(bad, 80)}” is not an e-mail address.",
+        )
 
 
-@lru_cache(maxsize=4096)
-def _is_email(address: str) -> bool:
-    """Whether an address is written like an e-mail address (a debtor's address recurs on each
-    of their rows: checked once)."""
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    return True
+def _first_bad_email(text: str) -> str | None:
+    """The first of a cell's addresses that is not written like an e-mail address, if any."""
+    for address in _emails(text):
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            return address
+    return None
+
+
+# A debtor's e-mail cell recurs on each of their lines: checked once.
+_first_bad_email_once = lru_cache(maxsize=4096)(_first_bad_email)
 
 
 _EMAIL_SPLIT = re.compile(r"[;,\s]+")
@@ -767,7 +787,7 @@ def _phones(text: str | None) -> list[str]:
 # it is not (another server, or another day). `discard()` removes it with the upload; readings
 # older than an upload's life are swept whenever a new one is kept.
 
-_READING_VERSION = "1"  # change when the scratch schema or the reading's rules change
+_READING_VERSION = "2"  # change when the scratch schema or the reading's rules change
 
 
 def _readings_folder() -> Path:
@@ -911,7 +931,7 @@ def _check_cases(scratch: _Scratch) -> None:
     """A case needs at least one invoice, and something still owed after its credits."""
     query = "SELECT * FROM cases WHERE invoices = 0 OR owed - credited <= 0 ORDER BY first_row"
     for case in scratch.db.execute(query).fetchall():
-        name = _debtor_name(scratch, case["case_key"])
+        name = case["debtor_name"]
         if case["invoices"] == 0:
             message = f"{name} has credits or payments but no invoice to hand over."
         else:
@@ -924,13 +944,6 @@ def _check_cases(scratch: _Scratch) -> None:
         scratch.problem(case["first_row"], scratch.column("debtor_name"), message)
 
 
-def _debtor_name(scratch: _Scratch, case_key: str) -> str:
-    row = scratch.db.execute(
-        "SELECT debtor_name FROM lines WHERE case_key = ? ORDER BY row LIMIT 1", (case_key,)
-    ).fetchone()
-    return row["debtor_name"]
-
-
 def _summarise(scratch: _Scratch) -> Preview:
     pending, sql = scratch.pending, scratch.db
     preview = Preview(filename=pending.filename, format_label=pending.format_label)
@@ -939,7 +952,7 @@ def _summarise(scratch: _Scratch) -> Preview:
     ).fetchall()
     preview.cases = [
         CaseSummary(
-            debtor_name=_debtor_name(scratch, case["case_key"]),
+            debtor_name=case["debtor_name"],
             currency=case["currency"],
             invoices=case["invoices"],
             credits=case["credits"],
@@ -951,7 +964,7 @@ def _summarise(scratch: _Scratch) -> Preview:
     preview.case_count = sql.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
     counts = sql.execute("SELECT SUM(invoices), SUM(credits) FROM cases").fetchone()
     preview.invoice_count, preview.credit_count = counts[0] or 0, counts[1] or 0
-    totals = "SELECT currency, SUM(amount - paid) FROM lines GROUP BY currency ORDER BY currency"
+    totals = "SELECT currency, SUM(owed - credited) FROM cases GROUP BY currency ORDER BY currency"
     preview.totals = dict(sql.execute(totals))
     preview.problem_count = sql.execute("SELECT COUNT(*) FROM problems").fetchone()[0]
     problems = sql.execute(
@@ -993,11 +1006,11 @@ def confirm(pending: PendingUpload, user: User, today: date) -> int:
                 "Nothing was imported: correct the file and upload it again.", summary
             )
         writer = _DraftWriter(pending, user, today)
-        for lines in _lines_by_case(scratch):
+        for case, lines in _cases_with_lines(scratch):
             try:
-                writer.add(lines)
+                writer.add(case, lines)
             except DomainError as error:
-                row, name = lines[0]["row"], lines[0]["debtor_name"]
+                row, name = case["first_row"], case["debtor_name"]
                 summary.problems = [Problem(row, None, f"{name}: {error.message}")]
                 summary.problem_count = 1
                 raise ImportRefused("Nothing was imported.", summary) from error
@@ -1012,23 +1025,37 @@ def confirm(pending: PendingUpload, user: User, today: date) -> int:
     return created
 
 
-def _lines_by_case(scratch: _Scratch) -> Iterator[list[sqlite3.Row]]:
-    """Each case's lines in row order, the cases in the order of their first row (streamed)."""
-    cursor = scratch.db.execute(
-        "SELECT lines.* FROM cases JOIN lines ON lines.case_key = cases.case_key "
-        "ORDER BY cases.first_row, lines.row"
-    )
-    for _, lines in groupby(cursor, key=lambda line: line["case_key"]):
-        yield list(lines)
+_CASE_LINES = """
+SELECT lines.row, lines.invoice, lines.number, lines.kind, lines.issue_date, lines.due_date,
+       lines.amount, lines.paid, lines.notes, lines.email, lines.phone
+FROM cases JOIN lines ON lines.case_key = cases.case_key
+ORDER BY cases.first_row, lines.row
+"""
 
 
-@dataclass
+def _cases_with_lines(scratch: _Scratch) -> Iterator[tuple[sqlite3.Row, list[sqlite3.Row]]]:
+    """Each case (with its first line's details) and its lines in row order, the cases in the
+    order of their first row (streamed)."""
+    lines = scratch.db.execute(_CASE_LINES)
+    for case in scratch.db.execute("SELECT * FROM cases ORDER BY first_row"):
+        yield case, list(islice(lines, case["invoices"] + case["credits"]))
+
+
+@dataclass(slots=True)
 class _Draft:
-    """One case to be written: its data, and who its debtor is in the file."""
+    """One checked case waiting in a batch, held as the rows it will be written as.
 
-    data: CaseData
+    Only a few objects per case stay alive until the batch is written (the invoice rows hold
+    plain values only), which keeps a large import from filling the oldest generation of
+    Python's garbage collector and making it sweep the whole process.
+    """
+
     account_number: str
     debtor_name: str
+    debtor: dict  # the debtors row, when the business has no such debtor yet
+    currency: str
+    notes: str
+    invoices: tuple[dict, ...]  # invoices rows, without the case's id
 
 
 CASES_PER_BATCH = 500
@@ -1054,12 +1081,10 @@ class _DraftWriter:
         self.names: set[str] = set()
         self.created = 0
 
-    def add(self, lines: list[sqlite3.Row]) -> None:
-        data = _case_data(lines, self.pending, self.country)
+    def add(self, case: sqlite3.Row, lines: list[sqlite3.Row]) -> None:
+        data = _case_data(case, lines, self.pending, self.country)
         _check_draft(data, self.today)
-        draft = _Draft(
-            data, (lines[0]["account_number"] or "").strip(), lines[0]["debtor_name"].strip()
-        )
+        draft = _draft(data, case, self)
         name_key = draft.debtor_name.casefold()
         if (draft.account_number and draft.account_number in self.accounts) or (
             name_key in self.names
@@ -1094,59 +1119,75 @@ def _check_draft(data: CaseData, today: date) -> None:
         raise DomainError(problems[0][2])
 
 
-def _write_drafts(writer: _DraftWriter, drafts: list[_Draft]) -> None:
-    """One batch: find the debtors the business already has, insert the new ones, then the
-    cases, their invoices and a `case_created` event for each."""
-    user, now = writer.user, writer.now
-    existing = _existing_debtors(user, drafts)
-    new_debtors = [draft for draft in drafts if _found(existing, draft) is None]
-    conn = db.session.connection()
-    debtors = Debtor.__table__
-    new_ids: list[int] = []
-    if new_debtors:
-        rows = [_debtor_row(draft.data.debtor, writer) for draft in new_debtors]
-        new_ids = _insert_returning_ids(conn, debtors, rows)
-    created = dict(zip((id(draft) for draft in new_debtors), new_ids, strict=True))
-    debtor_of: list[tuple[int, str]] = []
-    for draft in drafts:
-        found = _found(existing, draft)
-        if found is None:
-            debtor_of.append((created[id(draft)], draft.data.debtor.name.strip()))
-        else:
-            debtor_of.append(found)
-    cases = Case.__table__
-    checklist = dict.fromkeys(CHECKLIST_ITEMS, False)
-    case_rows = [
-        {
-            "business_id": user.organisation_id,
-            "debtor_id": debtor_id,
-            "status": CaseStatus.DRAFT,
-            "currency": draft.data.currency,
-            "contract_reference": "",
-            "notes": draft.data.notes.strip(),
-            "checklist": checklist,
-            "created_by_id": user.id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for draft, (debtor_id, _) in zip(drafts, debtor_of, strict=True)
-    ]
-    case_ids = _insert_returning_ids(conn, cases, case_rows)
-    conn.execute(
-        insert(Invoice.__table__),
-        [
+def _draft(data: CaseData, case: sqlite3.Row, writer: _DraftWriter) -> _Draft:
+    """A checked case as the rows it will be written as (the ids are filled in when written)."""
+    debtor = data.debtor
+    assert debtor is not None
+    return _Draft(
+        account_number=case["account_number"].strip(),
+        debtor_name=case["debtor_name"].strip(),
+        debtor={
+            "business_id": writer.user.organisation_id,
+            "kind": debtor.kind,
+            "name": debtor.name.strip(),
+            "registration_number": debtor.registration_number.strip(),
+            "account_number": debtor.account_number.strip(),
+            "contact_person": debtor.contact_person.strip(),
+            "emails": list(debtor.emails),
+            "phones": list(debtor.phones),
+            "address": debtor.address.strip(),
+            "country": debtor.country,
+            "timezone": debtor.timezone,
+            "created_at": writer.now,
+        },
+        currency=data.currency,
+        notes=data.notes.strip(),
+        invoices=tuple(
             {
-                "case_id": case_id,
                 "number": invoice.number.strip(),
                 "issue_date": invoice.issue_date,
                 "due_date": invoice.due_date,
                 "amount_minor": invoice.amount_minor,
                 "paid_minor": invoice.paid_minor,
             }
-            for draft, case_id in zip(drafts, case_ids, strict=True)
-            for invoice in draft.data.invoices
-        ],
+            for invoice in data.invoices
+        ),
     )
+
+
+def _write_drafts(writer: _DraftWriter, drafts: list[_Draft]) -> None:
+    """One batch: find the debtors the business already has, insert the new ones, then the
+    cases, their invoices and a `case_created` event for each."""
+    user, now = writer.user, writer.now
+    existing = _existing_debtors(user, drafts)
+    found = [_found(existing, draft) for draft in drafts]
+    conn = db.session.connection()
+    new_rows = [draft.debtor for draft, debtor in zip(drafts, found, strict=True) if not debtor]
+    new_ids = iter(_insert_returning_ids(conn, Debtor.__table__, new_rows) if new_rows else ())
+    debtor_ids = [debtor[0] if debtor else next(new_ids) for debtor in found]
+    checklist = dict.fromkeys(CHECKLIST_ITEMS, False)
+    case_rows = [
+        {
+            "business_id": user.organisation_id,
+            "debtor_id": debtor_id,
+            "status": CaseStatus.DRAFT,
+            "currency": draft.currency,
+            "contract_reference": "",
+            "notes": draft.notes,
+            "checklist": checklist,
+            "created_by_id": user.id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for draft, debtor_id in zip(drafts, debtor_ids, strict=True)
+    ]
+    case_ids = _insert_returning_ids(conn, Case.__table__, case_rows)
+    invoice_rows = []
+    for draft, case_id in zip(drafts, case_ids, strict=True):
+        for invoice in draft.invoices:
+            invoice["case_id"] = case_id
+            invoice_rows.append(invoice)
+    conn.execute(insert(Invoice.__table__), invoice_rows)
     conn.execute(
         insert(Event.__table__),
         [
@@ -1162,7 +1203,7 @@ def _write_drafts(writer: _DraftWriter, drafts: list[_Draft]) -> None:
                 "internal": False,
                 "ip_address": writer.ip_address,
             }
-            for case_id, (debtor_id, _) in zip(case_ids, debtor_of, strict=True)
+            for case_id, debtor_id in zip(case_ids, debtor_ids, strict=True)
         ],
     )
 
@@ -1227,29 +1268,16 @@ def _existing_debtors(user: User, drafts: list[_Draft]) -> _Existing:
     return existing
 
 
-def _debtor_row(debtor: DebtorData, writer: _DraftWriter) -> dict:
-    return {
-        "business_id": writer.user.organisation_id,
-        "kind": debtor.kind,
-        "name": debtor.name.strip(),
-        "registration_number": debtor.registration_number.strip(),
-        "account_number": debtor.account_number.strip(),
-        "contact_person": debtor.contact_person.strip(),
-        "emails": list(debtor.emails),
-        "phones": list(debtor.phones),
-        "address": debtor.address.strip(),
-        "country": debtor.country,
-        "timezone": debtor.timezone,
-        "created_at": writer.now,
-    }
-
-
-def _case_data(lines: list[sqlite3.Row], pending: PendingUpload, country: str) -> CaseData:
-    first = lines[0]
-    currency = first["currency"]
-    invoices = [line for line in lines if line["invoice"]]
-    credits = [line for line in lines if not line["invoice"]]
-    applied = _apply_credits(invoices, sum(-line["amount"] for line in credits))
+def _case_data(
+    case: sqlite3.Row, lines: list[sqlite3.Row], pending: PendingUpload, country: str
+) -> CaseData:
+    currency = case["currency"]
+    if case["credits"]:
+        invoices = [line for line in lines if line["invoice"]]
+        credits = [line for line in lines if not line["invoice"]]
+        applied = _apply_credits(invoices, sum(-line["amount"] for line in credits))
+    else:  # most cases: invoices only
+        invoices, credits, applied = lines, [], {}
     return CaseData(
         currency=currency,
         invoices=[
@@ -1263,7 +1291,7 @@ def _case_data(lines: list[sqlite3.Row], pending: PendingUpload, country: str) -
             for line in invoices
         ],
         notes=_notes(pending, invoices, credits, applied, currency),
-        debtor=_debtor_data(lines, country),
+        debtor=_debtor_data(case, lines, country),
     )
 
 
@@ -1288,8 +1316,8 @@ def _notes(pending, invoices, credits, applied, currency) -> str:
     for line in credits:
         what = " ".join(filter(None, [line["kind"] or "Credit", line["number"]]))
         parts.append(f"{what} (row {line['row']}): {format_money(-line['amount'], currency)}.")
-    by_row = {line["row"]: line["number"] for line in invoices}
     if applied:
+        by_row = {line["row"]: line["number"] for line in invoices}
         taken = ", ".join(
             f"{by_row[row]} {format_money(amount, currency)}" for row, amount in applied.items()
         )
@@ -1297,20 +1325,20 @@ def _notes(pending, invoices, credits, applied, currency) -> str:
     return _short("\n".join(parts), MAX_NOTES_CHARS)
 
 
-def _debtor_data(lines: list[sqlite3.Row], country: str) -> DebtorData:
-    """The debtor a new draft would get (used when the business has no such debtor yet)."""
-    first = lines[0]
-    country = first["country"] or country
+def _debtor_data(case: sqlite3.Row, lines: list[sqlite3.Row], country: str) -> DebtorData:
+    """The debtor a new draft would get (used when the business has no such debtor yet): the
+    details on the case's first line, and the e-mails and phones of all its lines."""
+    country = case["country"] or country
     return DebtorData(
-        kind=DebtorKind(first["debtor_kind"] or DebtorKind.COMPANY),
-        name=first["debtor_name"],
+        kind=DebtorKind(case["debtor_kind"]) if case["debtor_kind"] else DebtorKind.COMPANY,
+        name=case["debtor_name"],
         country=country,
         timezone=_zone(country),
-        account_number=first["account_number"] or "",
-        contact_person=first["contact_person"] or "",
+        account_number=case["account_number"],
+        contact_person=case["contact_person"],
         emails=_distinct(lines, "email", _emails),
         phones=_distinct(lines, "phone", _phones),
-        address=first["address"] or "",
+        address=case["address"],
     )
 
 
@@ -1321,8 +1349,9 @@ def _zone(country: str) -> str:
 
 def _distinct(lines: list[sqlite3.Row], column: str, split) -> list[str]:
     found: list[str] = []
-    for text in dict.fromkeys(line[column] for line in lines):  # a text repeated adds nothing
-        for value in split(text):
+    texts = {line[column]: None for line in lines}  # a text repeated adds nothing
+    for text in texts:
+        for value in split(text) if text else ():
             if value not in found and len(found) < MAX_CONTACTS:
                 found.append(value)
     return found
