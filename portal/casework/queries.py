@@ -143,18 +143,21 @@ def read_filters(args: Mapping[str, str], user: User) -> WorkFilters:
 
 def open_cases(user: User, filters: WorkFilters) -> Select:
     """The open cases the user works (a caseworker sees only theirs: tenancy), filtered."""
-    stmt = owned(Case, user).where(Case.status.in_([filters.status] if filters.status else OPEN))
-    if filters.caseworker_id is not None:
-        stmt = stmt.where(Case.assigned_to_id == filters.caseworker_id)
-    return stmt
+    return select(Case).where(_worked(user, filters))
 
 
-def _joined_scope(user: User, filters: WorkFilters) -> ColumnElement[bool]:
-    """The cases of `open_cases`, as the condition on rows of another table joined to their
-    case: the statuses written as NOT IN (see portal/dashboard/services.is_open)."""
-    clause = scope(Case, user) & (
-        Case.status == filters.status if filters.status else Case.status.not_in(NOT_WORKING)
-    )
+def _worked(user: User, filters: WorkFilters, joined: bool = False) -> ColumnElement[bool]:
+    """The condition behind `open_cases`. `joined`: the same cases for rows of another table
+    joined to their case, with the statuses written as NOT IN (see
+    portal/dashboard/services.is_open); the worklist's own order is read from an index on
+    status, which wants them as IN."""
+    if filters.status:
+        status = Case.status == filters.status
+    elif joined:
+        status = Case.status.not_in(NOT_WORKING)
+    else:
+        status = Case.status.in_(OPEN)
+    clause = scope(Case, user) & status
     if filters.caseworker_id is not None:
         clause = clause & (Case.assigned_to_id == filters.caseworker_id)
     return clause
@@ -186,7 +189,7 @@ def worklist(user: User, at: datetime, filters: WorkFilters | None = None) -> Wo
     today = at.astimezone(ZoneInfo(user.zone)).date()
     scoped = base.whereclause  # the user's open cases, filtered: for queries joined to Case
     promises, held = _promises_on(today, scoped), _on_hold(base)
-    broken = _broken_plans(_joined_scope(user, filters))
+    broken = _broken_plans(_worked(user, filters, joined=True))
     return Worklist(
         rows=_rows(list(page), at),
         today=today,

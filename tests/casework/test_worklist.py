@@ -9,6 +9,7 @@ from portal.models import (
     ArrangementKind,
     ArrangementStatus,
     CaseStatus,
+    CloseCode,
     ContactOutcome,
     Dispute,
     Frequency,
@@ -106,6 +107,45 @@ def test_worklist_shows_broken_plans_and_cases_on_hold(client, auth, world, monk
     held_part = html[html.index('id="on-hold-heading"') :]
     assert broken.reference in broken_part and held.reference not in broken_part
     assert held.reference in held_part and "Goods never arrived" in held_part
+
+
+def test_broken_plans_beside_the_worklist_follow_its_caseworker_and_status_filters(
+    client, auth, world, monkeypatch
+):
+    def broken_plan_on(case):
+        db.session.add(
+            Arrangement(
+                case_id=case.id,
+                kind=ArrangementKind.PLAN,
+                status=ArrangementStatus.BROKEN,
+                total_minor=300000,
+                instalment_count=3,
+                frequency=Frequency.MONTHLY,
+                broken_at=at(NAIROBI, 2026, 3, 1, 0, 0),
+            )
+        )
+
+    mine = worked_case(world)
+    theirs = worked_case(world, assigned_to_id=world.other_caseworker.id)
+    in_legal = worked_case(world, status=CaseStatus.IN_LEGAL)
+    closed = worked_case(world, status=CaseStatus.CLOSED, close_code=CloseCode.UNTRACEABLE)
+    for case in (mine, theirs, in_legal, closed):
+        broken_plan_on(case)
+    db.session.commit()
+    freeze(monkeypatch, at(NAIROBI, 2026, 3, 3, 10, 0))
+    auth.login(world.agency_admin)
+
+    def broken_part(url):
+        html = page(client, url)
+        return html[html.index('id="broken-heading"') : html.index('id="on-hold-heading"')]
+
+    everyone = broken_part("/work")
+    assert all(c.reference in everyone for c in (mine, theirs, in_legal))
+    assert closed.reference not in everyone
+    theirs_only = broken_part(f"/work?caseworker={world.other_caseworker.id}")
+    assert theirs.reference in theirs_only and mine.reference not in theirs_only
+    legal_only = broken_part("/work?status=in_legal")
+    assert in_legal.reference in legal_only and mine.reference not in legal_only
 
 
 def test_agency_admin_sees_every_open_case_and_filters_by_caseworker(
